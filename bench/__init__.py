@@ -1,0 +1,1 @@
+"""Benchmarks over real data: run each with `python -m bench.NAME` from the project root."""

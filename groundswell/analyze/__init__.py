@@ -1,0 +1,1 @@
+"""Text analysis: language, tokens (and later sentiment, dedup, schemes)."""

@@ -1,0 +1,77 @@
+"""Search tokens for the full-text index and for queries, Chinese and everything else.
+
+Both sides normalise the same way (NFKC, lower case, apostrophes dropped) and
+split the text into two kinds of runs with one compiled regex:
+
+* Han runs go through jieba: the index side in search mode (`cut_for_search`,
+  precise-mode words plus their dictionary sub-words), the query side in precise
+  mode (`cut`, HMM on). Search mode emits every precise-mode word of the same
+  run, so a query word segmented from the same text is always in the index.
+* Any other run of letters/digits is one token, with no stemming: "flights"
+  does not match "flight", which keeps matches exact and predictable for
+  monitors; add stemming later behind the `lang` argument if recall demands it.
+
+Only Han runs reach jieba (it is pure Python and the ingest bottleneck); Latin
+text is split by the regex alone. Tokens are letters and digits only, so they
+never carry spaces or FTS syntax (quotes, `*`, `^`, `:`, parentheses).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+import jieba
+
+__all__ = ["index_tokens", "query_tokens", "warm_up"]
+
+jieba.setLogLevel(logging.WARNING)
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef\U00030000-\U0003134f"
+# Group 1: a Han run, which may span punctuation, spaces and emoji between Han
+# characters (jieba splits there itself, and one call per stretch is cheaper than
+# one per run). Group 2: a run of other letters/digits (Latin, Cyrillic, kana...).
+_RUNS = re.compile(rf"([{_HAN}](?:[^\w]*[{_HAN}])*)|([^\W_{_HAN}]+)")
+_HAS_HAN = re.compile(f"[{_HAN}]")
+_WORDS = re.compile(r"[^\W_]+")
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc")
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (~1 s) instead of on the first post."""
+    jieba.initialize()
+
+
+def index_tokens(text: str, lang: str) -> str:
+    """Space-separated tokens to store in the full-text index.
+
+    `lang` does not change the segmentation today: Han runs are segmented whatever
+    the post's language, because queries are segmented without knowing it.
+    """
+    del lang  # reserved for language-specific handling (e.g. stemming)
+    return " ".join(_tokens(text, jieba.cut_for_search))
+
+
+def query_tokens(text: str) -> list[str]:
+    """Tokens of a search query, in order; each is present in the index of matching text."""
+    return _tokens(text, jieba.cut)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
+
+
+def _tokens(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
+    text = _normalise(text)
+    if not _HAS_HAN.search(text):
+        return _WORDS.findall(text)
+    out: list[str] = []
+    for han, other in _RUNS.findall(text):
+        if han:
+            # jieba also yields the punctuation/spaces inside the stretch; drop them.
+            out.extend(filter(str.isalnum, cut(han)))
+        else:
+            out.append(other)
+    return out

@@ -1,0 +1,1 @@
+"""Collection: the polite fetcher and the per-source scheduler."""

@@ -1,0 +1,124 @@
+"""`groundswell demo`: replay real data locally and collect it through the real fetch path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import time
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from groundswell.context import Desk
+from groundswell.demo.push_client import PushReplayer, push_source_spec
+from groundswell.demo.server import DemoServer
+from groundswell.settings import Settings
+from groundswell.sources.registry import build_source
+from groundswell.store.posts import count_posts
+from groundswell.store.sources import add_source, find_source, list_sources
+from groundswell.store.tables import sources as sources_table
+
+DEMO_INTERVAL_SECONDS = 15
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo server is ours, on loopback: allow it, and poll it briskly."""
+    allowed = sorted({*settings.allowed_hosts, "127.0.0.1"})
+    return settings.model_copy(update={"allowed_hosts": allowed, "per_host_interval": 0.05})
+
+
+def register(desk: Desk, specs: list[dict[str, Any]]) -> None:
+    """Add the demo's sources, or point existing ones at this run's server (its port changes)."""
+    with desk.engine.begin() as conn:
+        for spec in specs:
+            config = build_source(spec["kind"], spec["config"]).config.model_dump()
+            record = find_source(conn, spec["name"])
+            if record is None:
+                add_source(
+                    conn, spec["name"], spec["kind"], config, interval_seconds=DEMO_INTERVAL_SECONDS
+                )
+            else:
+                conn.execute(
+                    sources_table.update()
+                    .where(sources_table.c.id == record.id)
+                    .values(config=config, enabled=True, next_due_at=None)
+                )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    speed: float = 1440.0,
+    duration: float | None = None,
+    port: int | None = None,
+    console: Console | None = None,
+) -> int:
+    """Run the replay server, the API with the collector and the push replayer; return posts."""
+    console = console or Console()
+    settings = demo_settings(settings)
+    desk = Desk.open(settings)
+    server = DemoServer(speed=speed)
+    base = await asyncio.to_thread(server.start)
+    port = port if port is not None else settings.port
+    port = port or free_port()
+    token = secrets.token_urlsafe(24)
+    register(desk, [*server.source_specs(), push_source_spec(token)])
+
+    from groundswell.web.app import create_app
+
+    api = uvicorn.Server(
+        uvicorn.Config(
+            create_app(desk, run_scheduler=True), host=settings.host, port=port, log_level="warning"
+        )
+    )
+    api_task = asyncio.create_task(api.serve())
+    while not api.started:
+        await asyncio.sleep(0.05)
+        if api_task.done():
+            await api_task  # surfaces the bind error
+    console.print(f"demo replay server: {base}  (speed x{speed:g})")
+    console.print(f"API: http://{settings.host}:{port}/api/posts?q=...  (Ctrl-C to stop)")
+    stop = asyncio.Event()
+    endpoint = f"http://{settings.host}:{port}/api/push/demo-weibo-push"
+    pusher = asyncio.create_task(PushReplayer(endpoint, token, speed=speed).run(stop))
+    started = time.monotonic()
+    try:
+        while duration is None or time.monotonic() - started < duration:
+            await asyncio.sleep(min(5.0, duration or 5.0))
+            console.print(await asyncio.to_thread(_status_line, desk))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await pusher
+        api.should_exit = True
+        await api_task
+        await asyncio.to_thread(server.stop)
+    total = await asyncio.to_thread(_total, desk)
+    console.print(f"{total} posts stored. Try: groundswell search tariffs")
+    desk.close()
+    return total
+
+
+def _total(desk: Desk) -> int:
+    with desk.engine.connect() as conn:
+        return count_posts(conn)
+
+
+def _status_line(desk: Desk) -> str:
+    with desk.engine.connect() as conn:
+        records = [r for r in list_sources(conn) if r.name.startswith("demo-")]
+        total = count_posts(conn)
+    failing = [r.name for r in records if r.status == "failing"]
+    line = f"{total} posts from {len(records)} demo sources"
+    return line + (f"; failing: {', '.join(failing)}" if failing else "")

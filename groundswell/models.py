@@ -1,0 +1,67 @@
+"""Domain records shared by every layer: what sources yield and what the store keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class RawItem:
+    """One item as a source produced it, before normalisation.
+
+    `raw` is the payload exactly as received (kept beside the mapped fields);
+    `text` may be HTML when `is_html` is true.
+    """
+
+    raw: dict[str, Any]
+    external_id: str | None = None
+    url: str | None = None
+    title: str | None = None
+    text: str | None = None
+    is_html: bool = False
+    author: str | None = None
+    published_at: datetime | None = None
+    engagement: dict[str, int] = field(default_factory=dict)
+    source_id: int | None = None
+
+
+@dataclass(slots=True)
+class Post:
+    """A normalised post, ready to store and index."""
+
+    source_id: int | None
+    dedup_key: str  # unique per source: "id:<external id>" or "url:<canonical url>"
+    external_id: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str
+    text: str
+    lang: str  # "zh", "en" or "other"
+    tokens: str  # space-separated search tokens (jieba for Chinese, lower-cased words)
+    author_key: str | None  # keyed HMAC of the author, never the author itself
+    published_at: datetime | None
+    collected_at: datetime
+    engagement: dict[str, int]
+    raw: dict[str, Any]
+    content_hash: str
+
+
+@dataclass(slots=True)
+class Rejected:
+    """An item that could not be normalised; stored in quarantine, never dropped."""
+
+    reason: str
+    raw: dict[str, Any]
+    source_id: int | None = None
+
+
+@dataclass(slots=True)
+class SourceBatch:
+    """What one collection of one source produced."""
+
+    items: list[RawItem] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    not_modified: bool = False
+    state: dict[str, Any] = field(default_factory=dict)  # e.g. etag/last_modified to keep

@@ -1,0 +1,1 @@
+"""Normalisation: raw items from sources into clean, deduplicable posts."""

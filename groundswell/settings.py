@@ -1,0 +1,117 @@
+"""The one typed settings registry: defaults < TOML file < GROUNDSWELL_* env < CLI flags.
+
+Every setting is a field here with a description; `docs/configuration.md` must
+document each one (a test enforces it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from groundswell import USER_AGENT
+from groundswell.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "groundswell.toml"
+
+
+class Settings(BaseSettings):
+    """All of Groundswell's settings. Env names are GROUNDSWELL_<FIELD NAME IN CAPITALS>."""
+
+    model_config = SettingsConfigDict(env_prefix="GROUNDSWELL_", extra="forbid")
+
+    database_url: str = Field(
+        "sqlite:///groundswell.db",
+        description="SQLAlchemy URL of the store: sqlite:///file.db or postgresql://...",
+    )
+    pseudonym_key: str = Field(
+        "",
+        description="Secret key for author pseudonyms (HMAC). Empty: a random key is made "
+        "once and kept in the database.",
+    )
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+
+    # polite fetching
+    user_agent: str = Field(USER_AGENT, description="User-Agent sent on every request.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to establish a connection.")
+    read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for each read.")
+    total_timeout: float = Field(60.0, gt=0, description="Wall-clock cap per request, seconds.")
+    max_body_bytes: int = Field(10_000_000, gt=0, description="Largest response body accepted.")
+    per_host_interval: float = Field(
+        1.0, ge=0, description="Minimum seconds between requests to one host."
+    )
+    per_host_concurrency: int = Field(2, ge=1, description="Concurrent requests per host.")
+    max_retries: int = Field(3, ge=0, description="Retries on 429, 5xx and network errors.")
+    respect_robots: bool = Field(True, description="Obey robots.txt (leave on for public use).")
+    allow_private_addresses: bool = Field(
+        False, description="Turn off the SSRF guard (never on a shared deployment)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, IPs or CIDRs that may be fetched even if private or loopback.",
+    )
+
+    # collection
+    default_interval: int = Field(
+        900, ge=10, description="Seconds between collections of a source, unless it sets its own."
+    )
+    schedule_jitter: float = Field(
+        0.1, ge=0, le=0.5, description="Random spread of each interval, as a fraction."
+    )
+    max_concurrent_sources: int = Field(8, ge=1, description="Sources collected at once.")
+    max_text_chars: int = Field(100_000, ge=100, description="Longer post texts are truncated.")
+
+    # HTTP API
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("GROUNDSWELL_CONFIG", DEFAULT_CONFIG_FILE)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if Path(toml_file).is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Build settings; `overrides` are CLI flags (None values mean 'not given')."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if config_file is not None:
+        if not Path(config_file).is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        os.environ["GROUNDSWELL_CONFIG"] = config_file
+    try:
+        return Settings(**given)
+    except SettingsError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,1 @@
+"""Source kinds: each one small class, registered in `registry`."""

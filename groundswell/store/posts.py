@@ -1,0 +1,160 @@
+"""Writing posts and quarantined items: idempotent, batch at a time."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from groundswell.models import Post, Rejected
+from groundswell.store.tables import posts, quarantine
+
+MAX_KEY_CHARS = 500
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """What one batch did to the store."""
+
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+
+    def __iadd__(self, other: StoreResult) -> StoreResult:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        return self
+
+
+def bounded_key(key: str) -> str:
+    """Dedup keys go in a unique index: long URLs are cut and suffixed with their hash."""
+    if len(key) <= MAX_KEY_CHARS:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: MAX_KEY_CHARS - 41]}#{digest}"
+
+
+def _row(post: Post) -> dict[str, object]:
+    if post.source_id is None:
+        raise ValueError("a post must belong to a source before it is stored")
+    return {
+        "source_id": post.source_id,
+        "dedup_key": bounded_key(post.dedup_key),
+        "external_id": post.external_id[:1000] if post.external_id else None,
+        "url": post.url,
+        "canonical_url": post.canonical_url,
+        "title": post.title,
+        "text": post.text,
+        "lang": post.lang,
+        "tokens": post.tokens,
+        "author_key": post.author_key,
+        "published_at": post.published_at,
+        "collected_at": post.collected_at,
+        "sort_at": post.published_at or post.collected_at,
+        "engagement": post.engagement,
+        "raw": post.raw,
+        "content_hash": post.content_hash,
+    }
+
+
+def store_posts(conn: Connection, batch: list[Post]) -> StoreResult:
+    """Insert new posts; a post already stored (same source and dedup key) is counted, not added."""
+    rows: dict[tuple[object, object], dict[str, object]] = {}
+    for post in batch:
+        row = _row(post)
+        rows.setdefault((row["source_id"], row["dedup_key"]), row)
+    result = StoreResult(duplicates=len(batch) - len(rows))
+    if not rows:
+        return result
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        inserted = _insert_postgres(conn, list(rows.values()))
+    else:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(posts)
+            .on_conflict_do_nothing(index_elements=["source_id", "dedup_key"])
+            .returning(posts.c.id)
+        )
+        inserted = len(conn.execute(stmt, list(rows.values())).all())
+    result.stored = inserted
+    result.duplicates += len(rows) - inserted
+    return result
+
+
+# PostgreSQL through psycopg: one INSERT ... SELECT FROM unnest(<an array per column>)
+# per batch, the arrays sent in binary (`%(name)b`). SQLAlchemy's multi-row VALUES
+# form sends a statement with 16 placeholders per row that psycopg re-parses on every
+# batch (too long for its cache): that parsing was two thirds of the store time.
+# SQLite keeps the Core statement: there the time goes to SQLite itself (B-trees and
+# the FTS5 trigger), and a raw executemany measured no faster.
+_PG_COLUMNS = {
+    "source_id": "bigint",
+    "dedup_key": "text",
+    "external_id": "text",
+    "url": "text",
+    "canonical_url": "text",
+    "title": "text",
+    "text": "text",
+    "lang": "text",
+    "tokens": "text",
+    "author_key": "text",
+    "published_at": "timestamptz",
+    "collected_at": "timestamptz",
+    "sort_at": "timestamptz",
+    "engagement": "jsonb",
+    "raw": "jsonb",
+    "content_hash": "text",
+}
+_PG_TIMES = ("published_at", "collected_at", "sort_at")
+_PG_INSERT = (
+    f"INSERT INTO posts ({', '.join(_PG_COLUMNS)}) SELECT {', '.join(_PG_COLUMNS)}"
+    f" FROM unnest({', '.join(f'%({c})b::{t}[]' for c, t in _PG_COLUMNS.items())})"
+    f" AS batch({', '.join(_PG_COLUMNS)})"
+    " ON CONFLICT (source_id, dedup_key) DO NOTHING"
+)
+
+
+def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
+    """Insert rows not stored yet; returns how many were inserted."""
+    from psycopg.types.json import Jsonb
+
+    columns: dict[str, list[object]] = {name: [row[name] for row in rows] for name in _PG_COLUMNS}
+    for name in _PG_TIMES:
+        for value in columns[name]:
+            if value is not None and value.tzinfo is None:  # type: ignore[attr-defined]
+                raise ValueError(f"naive datetime {value!r}: Groundswell stores aware UTC times")
+    columns["engagement"] = [Jsonb(v) for v in columns["engagement"]]
+    columns["raw"] = [Jsonb(v) for v in columns["raw"]]
+    return conn.exec_driver_sql(_PG_INSERT, columns).rowcount  # type: ignore[arg-type]
+
+
+def store_rejected(conn: Connection, rejected: list[Rejected], now: datetime | None = None) -> int:
+    """Keep bad items with their reason; they are shown to users, never silently dropped."""
+    if not rejected:
+        return 0
+    now = now or datetime.now(UTC)
+    conn.execute(
+        quarantine.insert(),
+        [
+            {"source_id": r.source_id, "reason": r.reason[:2000], "raw": r.raw, "created_at": now}
+            for r in rejected
+        ],
+    )
+    return len(rejected)
+
+
+def count_posts(conn: Connection, source_id: int | None = None) -> int:
+    query = select(func.count()).select_from(posts)
+    if source_id is not None:
+        query = query.where(posts.c.source_id == source_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def list_quarantine(conn: Connection, limit: int = 50) -> list[dict[str, object]]:
+    query = select(quarantine).order_by(quarantine.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]

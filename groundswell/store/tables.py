@@ -1,0 +1,132 @@
+"""Table definitions (SQLAlchemy Core: the ingest path is bulk, not per-object)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones: store UTC, read aware)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Groundswell stores aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(50), nullable=False),
+    Column("config", Json, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("interval_seconds", Integer, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_due_at", UtcDateTime(), nullable=True),
+    Column("last_attempt_at", UtcDateTime(), nullable=True),
+    Column("last_success_at", UtcDateTime(), nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("state", Json, nullable=False, default=dict),
+    Column("posts_total", BigInteger, nullable=False, default=0),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("dedup_key", String(2100), nullable=False),
+    Column("external_id", String(1000), nullable=True),
+    Column("url", Text, nullable=True),
+    Column("canonical_url", Text, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("tokens", Text, nullable=False),
+    Column("author_key", String(64), nullable=True),
+    Column("published_at", UtcDateTime(), nullable=True),
+    Column("collected_at", UtcDateTime(), nullable=False),
+    Column("sort_at", UtcDateTime(), nullable=False),  # published, else collected
+    Column("engagement", Json, nullable=False),
+    Column("raw", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("source_id", "dedup_key", name="uq_posts_source_dedup"),
+    Index("ix_posts_sort_at", "sort_at"),
+    Index("ix_posts_source_sort_at", "source_id", "sort_at"),
+    Index("ix_posts_content_hash", "content_hash"),
+)
+
+collection_runs = Table(
+    "collection_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
+    Column("status", String(20), nullable=False),  # ok | not_modified | error
+    Column("items", Integer, nullable=False, default=0),
+    Column("stored", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Index("ix_collection_runs_source_started", "source_id", "started_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("raw", Json, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_quarantine_created", "created_at"),
+)
