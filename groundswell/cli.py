@@ -52,6 +52,9 @@ def main_options(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level.upper() != "DEBUG":
+        for chatty in ("httpx", "httpcore", "alembic", "jieba"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}
 
 
@@ -229,6 +232,9 @@ def import_file(
     author_column: Annotated[
         str | None, typer.Option("--author-column", help="Column with the author (pseudonymised).")
     ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Base for relative URLs in the file.")
+    ] = None,
     timezone: Annotated[
         str, typer.Option("--timezone", help="Zone for times without an offset.")
     ] = "UTC",
@@ -252,6 +258,7 @@ def import_file(
         "url_column": url_column,
         "id_column": id_column,
         "author_column": author_column,
+        "base_url": base_url,
     }
     config.update({k: v for k, v in mapping.items() if v is not None})
     file_source = build_source("file", config)

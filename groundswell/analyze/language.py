@@ -110,12 +110,8 @@ def _latin_language(sample: str, accented: int) -> str:
     words = _WORD.findall(lowered)
     if not words:
         return "other"
-    en = other = 0
-    for word in words:
-        if word in _EN_WORDS:
-            en += 1
-        elif word in _OTHER_WORDS:
-            other += 1
+    en = sum(map(_EN_WORDS.__contains__, words))
+    other = sum(map(_OTHER_WORDS.__contains__, words))
     if en or other:
         # A French or Spanish text with an English loan word stays "other"; a few
         # accented letters (names, "café") do not stop English.

@@ -67,7 +67,8 @@ class Normaliser:
         body = item.text or ""
         if item.is_html:
             body = html_to_text(body)
-        text = clean_text(body)[:limit].rstrip()
+        # Cleaning only shrinks text; pre-cutting bounds its cost on huge bodies.
+        text = clean_text(body[: limit * 4])[:limit].rstrip()
         if not text:
             text = title
         if not text:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from groundswell.analyze import language
 from groundswell.analyze.language import detect_language
 
 DATA = Path("../shared/data")
@@ -96,3 +97,7 @@ def test_fast_on_real_posts() -> None:
         detect_language(text)
     per_post = (time.perf_counter() - start) / len(texts)
     assert per_post < 100e-6  # ~6 µs measured; generous for slow CI machines
+
+
+def test_function_word_lists_do_not_overlap() -> None:
+    assert not language._EN_WORDS & language._OTHER_WORDS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from pathlib import Path
 
 import jieba
@@ -115,3 +116,19 @@ def test_deterministic() -> None:
     text = _weibo(step=1000)[3]
     assert index_tokens(text, "zh") == index_tokens(text, "zh")
     assert query_tokens(text) == query_tokens(text)
+
+
+def test_long_stretches_segment_like_their_parts() -> None:
+    """Stretches over the block limit are split at jieba's own block boundaries."""
+    posts = [p for p in _weibo(step=97) if p.strip()][:80]
+    joined = "。".join(posts)
+    assert len(joined) > 2_000
+    expected = " ".join(t for t in (index_tokens(p, "zh") for p in posts) if t)
+    assert index_tokens(joined, "zh") == expected
+
+
+def test_unpunctuated_han_flood_stays_fast() -> None:
+    start = time.perf_counter()
+    tokens = index_tokens("中" * 100_000, "zh").split()
+    assert time.perf_counter() - start < 8  # unsliced, jieba's HMM takes ~25 s here
+    assert tokens and all(set(t) == {"中"} for t in tokens)

@@ -35,7 +35,11 @@ the reply sets Content-Length itself (which may lie, on purpose). A route
 handler may also be a callable taking the `Request` and returning a `Reply`.
 Every request is recorded in `server.requests` with its arrival time
 (`time.monotonic()`), method, path, lower-cased headers and body. Unknown paths
-get 404. Paths are matched with the query string first, then without it.
+get 404 (so an unrouted /robots.txt means "allow all"). Paths are matched with
+the query string first, then without it; any method matches, and a handler can
+look at `request.method`. The server is on 127.0.0.1, which the fetcher's SSRF
+guard refuses by default: use `FetchPolicy(allowed_hosts=frozenset({"127.0.0.1",
+"localhost"}), per_host_interval=0.0)` in tests.
 """
 
 from __future__ import annotations
