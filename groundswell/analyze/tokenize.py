@@ -84,5 +84,5 @@ def _tokens(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
         else:
             for block in _BLOCK_SEPARATORS.split(han):
                 for start in range(0, len(block), _MAX_BLOCK):
-                    out.extend(cut(block[start : start + _MAX_BLOCK]))
+                    out.extend(filter(str.isalnum, cut(block[start : start + _MAX_BLOCK])))
     return out

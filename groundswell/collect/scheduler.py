@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from groundswell.collect.fetcher import PoliteFetcher
 from groundswell.context import Desk
 from groundswell.errors import GroundswellError
+from groundswell.metrics import RUNS, count_ingest
 from groundswell.pipeline import ingest
 from groundswell.sources.base import CollectContext
 from groundswell.sources.registry import build_source
@@ -98,6 +99,8 @@ async def collect_source(
             next_due_at=next_due(desk, record, finished, failures, rng),
         )
     await asyncio.to_thread(_record, desk, outcome)
+    RUNS.labels(record.name, outcome.status).inc()
+    count_ingest(record.name, outcome.stored, outcome.duplicates, outcome.quarantined)
     return outcome
 
 

@@ -63,11 +63,12 @@ class Normaliser:
     def _post(self, item: RawItem, source_id: int | None, collected_at: datetime) -> Post:
         limit = self.max_text_chars
         # Titles are one line; newlines in them are layout, not structure.
-        title = clean_text(item.title or "").replace("\n", " ")[:limit]
+        # Cutting to 4x the limit before cleaning bounds the cost of huge bodies; only
+        # text that is mostly whitespace or invisible characters ends up shorter.
+        title = clean_text((item.title or "")[: limit * 4]).replace("\n", " ")[:limit].rstrip()
         body = item.text or ""
         if item.is_html:
             body = html_to_text(body)
-        # Cleaning only shrinks text; pre-cutting bounds its cost on huge bodies.
         text = clean_text(body[: limit * 4])[:limit].rstrip()
         if not text:
             text = title

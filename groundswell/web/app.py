@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from groundswell import __version__
@@ -19,6 +20,7 @@ from groundswell.collect.fetcher import PoliteFetcher
 from groundswell.collect.scheduler import Scheduler
 from groundswell.context import Desk
 from groundswell.errors import ConfigError, ParseError, QueryError
+from groundswell.metrics import REGISTRY, RUNS, count_ingest
 from groundswell.pipeline import ingest
 from groundswell.sources.push import parse_push_payload
 from groundswell.sources.registry import build_source
@@ -78,6 +80,11 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
         with desk.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": desk.engine.dialect.name, "version": __version__}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus counters: items stored/duplicate/quarantined, runs, ingest time."""
+        return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/api/posts")
     def posts(
@@ -143,6 +150,8 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
             quarantined=result.quarantined,
         )
         await asyncio.to_thread(_record_run, desk, outcome)
+        RUNS.labels(record.name, "ok").inc()
+        count_ingest(record.name, result.stored, result.duplicates, result.quarantined)
         return {
             "accepted": len(batch.items),
             "stored": result.stored,

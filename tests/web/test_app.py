@@ -111,3 +111,19 @@ async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
     assert {"/api/posts", "/api/sources", "/api/push/{source_name}", "/healthz"} <= set(
         spec["paths"]
     )
+
+
+async def test_metrics_count_what_push_did(client: httpx.AsyncClient) -> None:
+    def stored() -> float:
+        from groundswell.metrics import REGISTRY
+
+        value = REGISTRY.get_sample_value(
+            "groundswell_items_total", {"source": "platform", "outcome": "stored"}
+        )
+        return value or 0.0
+
+    before = stored()
+    await client.post("/api/push/platform", json=BATCH, headers=auth())
+    assert stored() == before + 2
+    text = (await client.get("/metrics")).text
+    assert "groundswell_items_total" in text and "groundswell_ingest_seconds_bucket" in text
