@@ -16,7 +16,7 @@ from groundswell.analyze.language import detect_language
 from groundswell.analyze.tokenize import index_tokens
 from groundswell.errors import ConfigError, QuarantineError
 from groundswell.models import Post, RawItem, Rejected
-from groundswell.normalize.pseudonym import pseudonymise
+from groundswell.normalize.pseudonym import pseudonymise, scrub_author
 from groundswell.normalize.text import clean_text, html_to_text
 from groundswell.normalize.urls import canonicalize_url
 
@@ -52,13 +52,20 @@ class Normaliser:
             try:
                 posts.append(self._post(item, sid, collected_at))
             except QuarantineError as exc:
-                rejected.append(Rejected(reason=str(exc), raw=_raw(item), source_id=sid))
+                rejected.append(Rejected(reason=str(exc), raw=self._raw(item), source_id=sid))
             except Exception as exc:  # one bad item must never stop the batch
                 reason = f"normalise failed: {type(exc).__name__}: {exc}"
                 rejected.append(
-                    Rejected(reason=reason[:_MAX_REASON_CHARS], raw=_raw(item), source_id=sid)
+                    Rejected(reason=reason[:_MAX_REASON_CHARS], raw=self._raw(item), source_id=sid)
                 )
         return posts, rejected
+
+    def _raw(self, item: Any) -> dict[str, Any]:
+        """Quarantined payloads are pseudonymised like stored ones."""
+        author = getattr(item, "author", None)
+        if not isinstance(author, str):
+            return _raw(item)
+        return scrub_author(_raw(item), author, f"author:{pseudonymise(author, self._key)}")
 
     def _post(self, item: RawItem, source_id: int | None, collected_at: datetime) -> Post:
         limit = self.max_text_chars
@@ -91,6 +98,7 @@ class Normaliser:
         else:
             dedup_key = f"hash:{content_hash}"
         lang = detect_language(full)
+        author_key = pseudonymise(item.author, self._key)
         return Post(
             source_id=source_id,
             dedup_key=dedup_key,
@@ -101,11 +109,11 @@ class Normaliser:
             text=text,
             lang=lang,
             tokens=index_tokens(full, lang),
-            author_key=pseudonymise(item.author, self._key),
+            author_key=author_key,
             published_at=_as_utc(item.published_at) if item.published_at is not None else None,
             collected_at=collected_at,
             engagement=_engagement(item.engagement),
-            raw=item.raw,
+            raw=scrub_author(item.raw, item.author, f"author:{author_key}"),
             content_hash=content_hash,
         )
 

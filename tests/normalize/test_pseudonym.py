@@ -52,3 +52,32 @@ def test_chinese_and_odd_input() -> None:
 def test_empty_key_is_refused() -> None:
     with pytest.raises(ValueError):
         pseudonymise("alice", b"")
+
+
+def test_scrub_author_replaces_the_name_everywhere_and_drops_contacts() -> None:
+    from groundswell.normalize.pseudonym import scrub_author
+
+    raw = {
+        "author": "Zhang Wei",
+        "author_detail": {"name": "Zhang Wei", "email": "zw@example.org"},
+        "summary": "posted by Zhang Wei today",
+        "tags": [{"term": "Zhang Wei"}, {"term": "city"}],
+        "count": 3,
+    }
+    scrubbed = scrub_author(raw, "Zhang Wei", "author:abc")
+    assert "Zhang Wei" not in repr(scrubbed) and "zw@example.org" not in repr(scrubbed)
+    assert scrubbed["author"] == "author:abc" and scrubbed["count"] == 3
+    assert scrubbed["tags"][1] == {"term": "city"}
+    assert raw["author"] == "Zhang Wei"  # the input is not changed
+
+
+def test_normalised_post_raw_and_quarantine_never_name_the_author() -> None:
+    from groundswell.models import RawItem
+    from groundswell.normalize.post import Normaliser
+
+    normaliser = Normaliser(b"k")
+    good = RawItem(raw={"user": "王小明", "text": "hello"}, text="hello", author="王小明")
+    bad = RawItem(raw={"user": "王小明"}, author="王小明")
+    posts, rejected = normaliser.normalise([good, bad], 1)
+    assert "王小明" not in repr(posts[0].raw) and "王小明" not in repr(rejected[0].raw)
+    assert posts[0].raw["user"] == f"author:{posts[0].author_key}"
