@@ -7,6 +7,7 @@ document each one (a test enforces it).
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from groundswell import USER_AGENT
 from groundswell.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "groundswell.toml"
+_CONFIG_FILE: ContextVar[str | None] = ContextVar("groundswell_config_file", default=None)
 
 
 class Settings(BaseSettings):
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get("GROUNDSWELL_CONFIG", DEFAULT_CONFIG_FILE)
+        toml_file = _CONFIG_FILE.get() or os.environ.get("GROUNDSWELL_CONFIG", DEFAULT_CONFIG_FILE)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if Path(toml_file).is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
@@ -102,10 +104,9 @@ class Settings(BaseSettings):
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
     """Build settings; `overrides` are CLI flags (None values mean 'not given')."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    if config_file is not None:
-        if not Path(config_file).is_file():
-            raise ConfigError(f"config file not found: {config_file}")
-        os.environ["GROUNDSWELL_CONFIG"] = config_file
+    if config_file is not None and not Path(config_file).is_file():
+        raise ConfigError(f"config file not found: {config_file}")
+    token = _CONFIG_FILE.set(config_file)
     try:
         return Settings(**given)
     except SettingsError as exc:
@@ -115,3 +116,5 @@ def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+    finally:
+        _CONFIG_FILE.reset(token)
