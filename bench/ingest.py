@@ -415,7 +415,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument(
-        "--compare-n", type=int, default=20_000,
+        "--compare-n", type=int, default=10_000,
         help="posts for the per-row alternatives (0: skip all comparisons)",
     )  # fmt: skip
     parser.add_argument("--case", choices=["ingest", "tokenize"], help=argparse.SUPPRESS)

@@ -208,13 +208,19 @@ def _usable(word: str, lang: str) -> bool:
     return len(word) >= 3 and word.isascii()
 
 
-def make_queries(conn: Connection, n: int, per_stratum: int, seed: int) -> list[dict[str, Any]]:
-    """Word pairs from real posts, `per_stratum` per stratum and language."""
+def make_queries(
+    conn: Connection, n: int, per_stratum: int, seed: int, singles: int = 0
+) -> list[dict[str, Any]]:
+    """Word pairs from real posts, `per_stratum` per stratum and language; with `singles`,
+    also that many of the most frequent single tokens per language (stratum "single")."""
     rng = random.Random(seed)
     queries: list[dict[str, Any]] = []
     for lang in data.LANGS:
         docs = _sample_tokens(conn, lang, n, rng)
         df = Counter(w for doc in docs for w in set(doc))
+        top = [w for w, _ in df.most_common(singles * 3) if not w.isdigit()]
+        top = [w for w in top if query_tokens(w) == [w]][:singles]
+        queries.extend({"lang": lang, "stratum": "single", "text": w} for w in top)
         ranked = [w for w, _ in df.most_common() if _usable(w, lang)]
         rank = {w: r for r, w in enumerate(ranked)}
 
@@ -284,7 +290,7 @@ def summarise(runs: list[dict[str, Any]], key: str = "median_ms") -> dict[str, A
     summary: dict[str, Any] = percentiles([r[key] for r in runs]) | {"queries": len(runs)}
     by: dict[str, Any] = {}
     for lang in data.LANGS:
-        for stratum in STRATA:
+        for stratum in (*STRATA, "single"):
             sub = [r[key] for r in runs if r["lang"] == lang and r["stratum"] == stratum]
             if sub:
                 by[f"{lang} {stratum}"] = percentiles(sub)
@@ -359,6 +365,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the store even if cached")
     parser.add_argument("--build-only", action="store_true", help="build the store and stop")
     parser.add_argument("--per-stratum", type=int, default=25, help="queries per stratum/lang")
+    parser.add_argument(
+        "--single-words", type=int, default=10,
+        help="also time the N most frequent single words per language, reported apart",
+    )  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each query")
     parser.add_argument("--like-queries", type=int, default=40, help="0: skip the LIKE run")
     parser.add_argument("--like-timeout", type=float, default=20.0, help="seconds per LIKE query")
@@ -381,9 +391,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     engine = make_engine(url)
     with engine.connect() as conn:
-        queries = make_queries(conn, args.n, args.per_stratum, args.seed)
+        every = make_queries(conn, args.n, args.per_stratum, args.seed, args.single_words)
+    queries = [q for q in every if q["stratum"] != "single"]
+    singles = [q for q in every if q["stratum"] == "single"]
     log(f"{len(queries)} queries, e.g. {[q['text'] for q in queries[::25]]}")
-    counts = match_counts(engine, queries)
+    counts = match_counts(engine, every)
     for order in ("newest", "relevance"):
         log(f"sqlite: {len(queries)} queries, {order}")
         runs = time_queries(engine, queries, order, args.repeats)
@@ -391,6 +403,14 @@ def main(argv: list[str] | None = None) -> None:
             {"bench": "search", "backend": "sqlite", "n": args.n, "order": order, "limit": 20}
             | summarise(runs)
             | {"median_matches": counts, "target_p95_ms": 50}
+        )
+    for order in ("newest", "relevance") if singles else ():
+        log(f"sqlite: {len(singles)} single common words, {order}")
+        runs = time_queries(engine, singles, order, args.repeats)
+        emit(
+            {"bench": "search-single-words", "backend": "sqlite", "n": args.n, "order": order}
+            | summarise(runs)
+            | {"words": {r["text"]: round(r["median_ms"], 1) for r in runs}}
         )
     if args.like_queries:
         sample = spread(queries, args.like_queries)
