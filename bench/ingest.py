@@ -1,14 +1,16 @@
 """Ingest benchmark: normalise + store + index real posts through `groundswell.pipeline.ingest`.
 
     python -m bench.ingest [--n 100000] [--backend sqlite|postgres|both] [--lang en|zh|both]
-                           [--postgres-url URL] [--batch-size 2000] [--compare-n 20000]
+                           [--postgres-url URL] [--batch-size 2000] [--compare-n 10000]
 
 Each (backend, language) case runs in its own subprocess on a fresh database, so
 peak memory (ru_maxrss) is per case. One JSON line per case goes to stdout with:
 
 * `posts_per_s`: RawItems in batches through `ingest` (normalise, store, index),
   one transaction per batch, on a fresh database with the real schema (FTS5
-  triggers on SQLite, generated tsvector + GIN on PostgreSQL);
+  triggers on SQLite, generated tsvector + GIN on PostgreSQL); `posts_per_cpu_s`
+  counts this process's CPU time only (less sensitive to a busy machine; on
+  PostgreSQL the server's work is not in it); `load_avg_1m` before and after;
 * `tokenize_posts_per_s`: `index_tokens` alone over the same texts, and for Chinese
   `jieba_cut_posts_per_s` / `jieba_cut_for_search_posts_per_s` (jieba alone);
 * `normalise_posts_per_s` and `store_posts_per_s`: the two halves of the pipeline;
@@ -17,7 +19,8 @@ peak memory (ru_maxrss) is per case. One JSON line per case goes to stdout with:
   ORM (on the first `--compare-n` posts: they are slow), and a plain DBAPI
   executemany (sqlite3 / psycopg) of the same rows with INSERT-or-ignore;
 * `ratios`: store_posts against each alternative, and the whole pipeline against
-  normalise + per-row Core store.
+  normalise + per-row Core store; `ratios_to_tokenizer`: the pipeline's posts/s
+  over the tokenizer-only posts/s.
 
 The PostgreSQL server in `--postgres-url` gets a scratch database
 `groundswell_bench`, dropped at the end. Peak memory includes the loaded data set

@@ -347,7 +347,7 @@ def demo(
     asyncio.run(run_demo(settings, speed=speed, duration=duration, port=port, console=console))
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def bench(
     name: Annotated[str, typer.Argument(help="Benchmark module in bench/ (e.g. ingest, search).")],
     args: Annotated[list[str] | None, typer.Argument(help="Arguments for the benchmark.")] = None,
@@ -355,6 +355,7 @@ def bench(
     """Run a benchmark from bench/ (from a source checkout)."""
     import runpy
 
+    sys.path.insert(0, str(Path.cwd()))  # bench/ lives in the checkout, not the package
     sys.argv = [f"bench.{name}", *(args or [])]
     try:
         runpy.run_module(f"bench.{name}", run_name="__main__")

@@ -125,19 +125,15 @@ FTS = table("posts_fts", column("rowid"), column("rank"))
 def search_posts(conn: Connection, query: SearchQuery) -> list[SearchHit]:
     """Run a search; raises QueryError with a clear message on a bad query."""
     words = _validate(query)
-    if words and query.order == "newest" and conn.dialect.name == "sqlite":
-        return _sqlite_newest(conn, query, words)
+    if words and conn.dialect.name == "sqlite":
+        return _sqlite_search(conn, query, words)
     joined = posts.join(sources, sources.c.id == posts.c.source_id)
     score: ColumnElement[Any] = null()
     where = _filters(query)
-    if words and conn.dialect.name == "postgresql":
+    if words:
         tsquery = func.to_tsquery("simple", " & ".join(f"'{w}'" for w in words))
         where.append(literal_column("posts.tsv").bool_op("@@")(tsquery))
         score = func.ts_rank(literal_column("posts.tsv"), tsquery)
-    elif words:
-        joined = joined.join(FTS, FTS.c.rowid == posts.c.id)
-        where.append(_match(words))
-        score = -FTS.c.rank
     stmt = select(*COLUMNS, score.label("score")).select_from(joined).where(*where)
     if words and query.order == "relevance":
         stmt = stmt.order_by(literal_column("score").desc(), posts.c.sort_at.desc())
@@ -147,91 +143,117 @@ def search_posts(conn: Connection, query: SearchQuery) -> list[SearchHit]:
     return [_hit(row._mapping) for row in conn.execute(stmt)]
 
 
+# -- SQLite FTS5 ---------------------------------------------------------------------
+# Query shapes, measured on 1M posts (docs/performance.md):
+# * Joined to posts_fts, SQLite's planner may prefer walking an index of posts (for
+#   ORDER BY sort_at, or a source/time filter) and run the full-text query once per
+#   post with a rowid constraint, ~1 ms each: seconds to a minute for one search.
+#   Filters and the join are therefore written with "+" on the posts columns (SQLite
+#   then cannot use their indexes), so the matches drive: a row lookup (~2 us) per
+#   match, then a sort. That is the plan for relevance, and for newest-first when
+#   few posts match: fewer than DENSE_PER_SQRT_POSTS * sqrt(N) of N, at most
+#   DENSE_MATCHES_CAP (matches are counted only up to that, which is cheap).
+# * With more matches, newest-first walks ix_posts_sort_at from the newest post and
+#   keeps posts whose id is in the materialised match set (~0.1 us per post passed,
+#   ~20 * N / matches posts when matches are spread in time), stopping at the page's
+#   last row: ~50 ms instead of ~800 ms for the most common Chinese word in 1M posts.
+#   The walk is confined to a time window expected to hold about WALK_PER_MATCH *
+#   matches posts, so it never costs much more than the first plan; if the window
+#   holds too few matches (e.g. they are all old), the first plan answers instead.
+#   The window is a prefix of the newest-first order, so a full page from it is exact.
+DENSE_PER_SQRT_POSTS = 2
+DENSE_MATCHES_CAP = 2000
+WALK_PER_MATCH = 16
+
+
 def _match(words: list[str]) -> ColumnElement[bool]:
     return text("posts_fts MATCH :match").bindparams(match=" ".join(f'"{w}"' for w in words))
 
 
-# Newest-first on SQLite, where the plan depends on how many posts match (m of N):
-# * few matches: order just the matching ids by time (a row lookup per match, ~2 us),
-#   then fetch the page;
-# * many matches: walk ix_posts_sort_at from the newest post and keep the posts whose
-#   id is in the (materialised) match set, stopping at the page's last row. The walk
-#   costs ~0.1 us per post passed, ~20 * N / m posts when matches are spread in time.
-#   It is confined to a time window expected to hold ~WALK_PER_MATCH * m posts, so it
-#   never costs much more than the first plan; when the window holds too few matches
-#   (e.g. all are old), the first plan answers instead. The window is a prefix of the
-#   newest-first order, so a full page from it is the true answer.
-# Matches are counted only up to the threshold (2 * sqrt(N)), which is cheap. For a
-# single very common word in 1M posts (290k matches) this is ~60 ms instead of ~800.
-DENSE_PER_SQRT_POSTS = 2.0
-WALK_PER_MATCH = 16
+def _unindexed(name: str, like: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`+table.column`: the same value, but SQLite will not drive the query by its index."""
+    return literal_column(f"+{name}", type_=like.type)
 
 
-def _sqlite_newest(conn: Connection, query: SearchQuery, words: list[str]) -> list[SearchHit]:
+def _match_driven_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
+    sort_at = _unindexed("posts.sort_at", posts.c.sort_at)
+    clauses: list[ColumnElement[bool]] = []
+    if query.since is not None:
+        clauses.append(sort_at >= query.since)
+    if query.until is not None:
+        clauses.append(sort_at < query.until)
+    if query.source:
+        clauses.append(sources.c.name == query.source)
+    if query.lang:
+        clauses.append(posts.c.lang == query.lang)
+    return clauses
+
+
+def _match_driven_from() -> Any:
+    source_id = _unindexed("posts.source_id", posts.c.source_id)
+    return FTS.join(posts, posts.c.id == FTS.c.rowid).join(sources, sources.c.id == source_id)
+
+
+def _sqlite_search(conn: Connection, query: SearchQuery, words: list[str]) -> list[SearchHit]:
+    stmt = select(*COLUMNS, (-FTS.c.rank).label("score")).select_from(_match_driven_from())
+    if query.order == "relevance":
+        stmt = (
+            stmt.where(_match(words), *_match_driven_filters(query))
+            .order_by(literal_column("score").desc(), posts.c.sort_at.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_hit(row._mapping) for row in conn.execute(stmt)]
     wanted = query.limit + query.offset
-    newest, oldest, top_id = conn.execute(
+    cap = max(wanted, DENSE_MATCHES_CAP)
+    probe = select(FTS.c.rowid).where(_match(words)).limit(cap).subquery()
+    top_id, counted = conn.execute(
         select(
-            select(func.max(posts.c.sort_at)).scalar_subquery(),
-            select(func.min(posts.c.sort_at)).scalar_subquery(),
             select(func.max(posts.c.id)).scalar_subquery(),
+            select(func.count()).select_from(probe).scalar_subquery(),
         )
     ).one()
-    if top_id is None:
-        return []
-    dense = max(wanted, math.isqrt(top_id) * DENSE_PER_SQRT_POSTS)
-    probe = select(FTS.c.rowid).where(_match(words)).limit(int(dense)).subquery()
-    matches = conn.execute(select(func.count()).select_from(probe)).scalar_one()
-    page: list[int] | None = None
-    if matches >= dense:
-        page = _walk_newest(conn, query, words, matches, top_id, newest, oldest)
+    dense = max(wanted, min(cap, DENSE_PER_SQRT_POSTS * math.isqrt(top_id or 0)))
+    page = None
+    if counted >= dense:
+        # The matches as counted up to `dense`: a lower bound, so the window errs short.
+        page = _walk_newest(conn, query, words, dense, top_id)
     if page is None:
-        page = _order_matches(conn, query, words)
-    if not page:
-        return []
-    stmt = (
-        select(*COLUMNS, (-FTS.c.rank).label("score"))
-        .select_from(
-            posts.join(sources, sources.c.id == posts.c.source_id).join(
-                FTS, FTS.c.rowid == posts.c.id
-            )
+        # Order the matches' ids by time; the page is read in the same statement.
+        page_ids = (
+            select(posts.c.id)
+            .select_from(_match_driven_from())
+            .where(_match(words), *_match_driven_filters(query))
+            .order_by(posts.c.sort_at.desc(), posts.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
         )
-        # "+": test membership while scanning the matches, not one FTS lookup per id.
-        .where(_match(words), literal_column("+posts_fts.rowid").in_(page))
-        .order_by(posts.c.sort_at.desc(), posts.c.id.desc())
-    )
+        in_page: ColumnElement[bool] = _unindexed("posts_fts.rowid", posts.c.id).in_(page_ids)
+    elif not page:
+        return []
+    else:
+        # A rowid range lets FTS5 skip to the page's posts (recent posts have close ids).
+        in_page = FTS.c.rowid.between(min(page), max(page)) & _unindexed(
+            "posts_fts.rowid", posts.c.id
+        ).in_(page)
+    # "+posts_fts.rowid": a filter on the scan of matches, not one FTS lookup per id.
+    stmt = stmt.where(_match(words), in_page).order_by(posts.c.sort_at.desc(), posts.c.id.desc())
     return [_hit(row._mapping) for row in conn.execute(stmt)]
 
 
-def _order_matches(conn: Connection, query: SearchQuery, words: list[str]) -> list[int]:
-    """The page's ids, by sorting the ids (and times) of all matching posts."""
-    stmt = (
-        select(posts.c.id)
-        .select_from(
-            FTS.join(posts, posts.c.id == FTS.c.rowid).join(
-                sources, sources.c.id == posts.c.source_id
-            )
-        )
-        .where(_match(words), *_filters(query))
-        .order_by(posts.c.sort_at.desc(), posts.c.id.desc())
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    return list(conn.execute(stmt).scalars())
-
-
 def _walk_newest(
-    conn: Connection,
-    query: SearchQuery,
-    words: list[str],
-    matches: int,
-    total: int,
-    newest: datetime,
-    oldest: datetime,
+    conn: Connection, query: SearchQuery, words: list[str], matches: int, top_id: int
 ) -> list[int] | None:
-    """The page's ids by walking the time index; None when the window is too short."""
+    """The page's ids by walking the time index; None when the window holds too few."""
+    newest, oldest = conn.execute(
+        select(
+            select(func.max(posts.c.sort_at)).scalar_subquery(),
+            select(func.min(posts.c.sort_at)).scalar_subquery(),
+        )
+    ).one()
     wanted = query.limit + query.offset
     where = _filters(query)
-    share = WALK_PER_MATCH * matches / total
+    share = WALK_PER_MATCH * matches / max(top_id, 1)
     windowed = share < 1 and newest > oldest
     if windowed:
         end = min(newest, query.until) if query.until is not None else newest
@@ -244,7 +266,7 @@ def _walk_newest(
     stmt = (
         select(posts.c.id)
         .select_from(posts.join(sources, sources.c.id == posts.c.source_id))
-        .where(*where, literal_column("+posts.id").in_(members))
+        .where(*where, _unindexed("posts.id", posts.c.id).in_(members))
         .order_by(posts.c.sort_at.desc(), posts.c.id.desc())
         .limit(wanted)
     )
