@@ -55,7 +55,7 @@ from groundswell.models import Post
 from groundswell.normalize.post import Normaliser
 from groundswell.pipeline import ingest
 from groundswell.store.database import make_engine, migrate, normalise_url
-from groundswell.store.posts import StoreResult, bounded_key, count_posts, store_posts
+from groundswell.store.posts import StoreResult, count_posts, post_row, store_posts
 from groundswell.store.sources import add_source
 from groundswell.store.tables import posts as posts_table
 
@@ -160,24 +160,7 @@ def store_with_store_posts(engine: Engine, posts: list[Post], batch_size: int) -
 
 def row_of(post: Post) -> dict[str, Any]:
     """The row a user would write by hand (the same values `store_posts` writes)."""
-    return {
-        "source_id": post.source_id,
-        "dedup_key": bounded_key(post.dedup_key),
-        "external_id": post.external_id,
-        "url": post.url,
-        "canonical_url": post.canonical_url,
-        "title": post.title,
-        "text": post.text,
-        "lang": post.lang,
-        "tokens": post.tokens,
-        "author_key": post.author_key,
-        "published_at": post.published_at,
-        "collected_at": post.collected_at,
-        "sort_at": post.published_at or post.collected_at,
-        "engagement": post.engagement,
-        "raw": post.raw,
-        "content_hash": post.content_hash,
-    }
+    return dict(post_row(post))
 
 
 COLUMNS = [

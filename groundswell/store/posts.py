@@ -39,7 +39,7 @@ def bounded_key(key: str) -> str:
     return f"{key[: MAX_KEY_CHARS - 41]}#{digest}"
 
 
-def _row(post: Post) -> dict[str, object]:
+def post_row(post: Post) -> dict[str, object]:
     if post.source_id is None:
         raise ValueError("a post must belong to a source before it is stored")
     return {
@@ -66,7 +66,7 @@ def store_posts(conn: Connection, batch: list[Post]) -> StoreResult:
     """Insert new posts; a post already stored (same source and dedup key) is counted, not added."""
     rows: dict[tuple[object, object], dict[str, object]] = {}
     for post in batch:
-        row = _row(post)
+        row = post_row(post)
         rows.setdefault((row["source_id"], row["dedup_key"]), row)
     result = StoreResult(duplicates=len(batch) - len(rows))
     if not rows:
