@@ -1,0 +1,1 @@
+"""Evaluation harness: the `groundswell eval` commands score analysis stages on labelled files."""
