@@ -241,7 +241,6 @@ def import_file(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per transaction.")] = 2000,
 ) -> None:
     """Import a JSONL or CSV file with its original times; importing it again adds nothing."""
-    from groundswell.pipeline import ingest
     from groundswell.sources.registry import build_source
     from groundswell.store.posts import StoreResult
     from groundswell.store.sources import add_source, find_source
@@ -278,9 +277,10 @@ def import_file(
     )
     with Progress(*columns, console=err, transient=not sys.stderr.isatty()) as progress:
         task = progress.add_task(f"importing {path.name}", total=rows)
-        for batch in file_source.iter_batches(batch_size):  # type: ignore[attr-defined]
-            total += ingest(desk.engine, desk.normaliser, record.id, batch.items, batch.rejected)
-            progress.advance(task, len(batch.items) + len(batch.rejected))
+        batches = file_source.iter_batches(batch_size)  # type: ignore[attr-defined]
+        for result in desk.pipeline.ingest_many(record.id, batches):
+            total += result
+            progress.advance(task, result.stored + result.duplicates + result.quarantined)
     console.print(
         f"{path.name}: {total.stored} stored, {total.duplicates} already there, "
         f"{total.quarantined} quarantined (source {name!r})"
@@ -363,6 +363,11 @@ def bench(
         raise GroundswellError(
             f"no benchmark {name!r} (run from the project checkout): {exc}"
         ) from exc
+
+
+from groundswell import cli_analysis  # noqa: E402  (registers on `app`, defined above)
+
+cli_analysis.register(app)
 
 
 def main() -> None:

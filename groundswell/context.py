@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -11,6 +12,9 @@ from groundswell.collect.fetcher import FetchPolicy
 from groundswell.normalize.post import Normaliser
 from groundswell.settings import Settings
 from groundswell.store.database import make_engine, migrate, pseudonym_key
+
+if TYPE_CHECKING:
+    from groundswell.pipeline import Pipeline
 
 
 @dataclass
@@ -31,9 +35,19 @@ class Desk:
         return desk
 
     @cached_property
+    def pseudonym_key(self) -> str:
+        return pseudonym_key(self.engine, self.settings.pseudonym_key)
+
+    @cached_property
     def normaliser(self) -> Normaliser:
-        key = pseudonym_key(self.engine, self.settings.pseudonym_key)
-        return Normaliser(key, max_text_chars=self.settings.max_text_chars)
+        return Normaliser(self.pseudonym_key, max_text_chars=self.settings.max_text_chars)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        """Normalise, analyse, store: models and indexes load on first use."""
+        from groundswell.pipeline import Pipeline
+
+        return Pipeline(self.settings, self.engine, self.normaliser, self.pseudonym_key)
 
     def fetch_policy(self) -> FetchPolicy:
         s = self.settings
@@ -52,4 +66,6 @@ class Desk:
         )
 
     def close(self) -> None:
+        if "pipeline" in self.__dict__:
+            self.pipeline.close()
         self.engine.dispose()

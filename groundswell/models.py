@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,51 @@ class Post:
     engagement: dict[str, int]
     raw: dict[str, Any]
     content_hash: str
+    # Filled by the analysis stages (groundswell.pipeline), in stage order.
+    sentiment: str | None = None
+    sentiment_confidence: float | None = None
+    matches: list[SchemeHit] = field(default_factory=list)
+    fingerprint: bytes | None = None
+    story_key: str | None = None
+    is_repost: bool | None = None
+    event_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short stable id of this post, before the store gives it a row id."""
+        return post_key(self.source_id, self.dedup_key)
+
+    @property
+    def time(self) -> datetime:
+        return self.published_at or self.collected_at
+
+
+def post_key(source_id: int | None, dedup_key: str) -> str:
+    """Same for a post in memory and as stored (the store keeps `bounded_key(dedup_key)`)."""
+    key = bounded_key(dedup_key)
+    digest = hashlib.blake2b(
+        f"{source_id}\x1f{key}".encode("utf-8", "surrogatepass"), digest_size=10
+    )
+    return digest.hexdigest()
+
+
+MAX_KEY_CHARS = 500
+
+
+def bounded_key(key: str) -> str:
+    """Dedup keys go in a unique index: long URLs are cut and suffixed with their hash."""
+    if len(key) <= MAX_KEY_CHARS:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: MAX_KEY_CHARS - 41]}#{digest}"
+
+
+@dataclass(slots=True, frozen=True)
+class SchemeHit:
+    """A post matched a monitoring scheme; `terms` are the query terms that hit."""
+
+    scheme_id: int
+    terms: tuple[str, ...]
 
 
 @dataclass(slots=True)

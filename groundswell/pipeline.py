@@ -1,48 +1,219 @@
-"""How a batch flows: normalise, then store posts and quarantine in one transaction.
+"""How a batch flows: normalise, analyse, then store posts, analysis and quarantine at once.
 
-Stages are functions over a batch and idempotent (storing the same batch twice
-adds nothing), so the same code runs in-process and on distributed workers.
+The stages, in order:
+
+1. normalise (canonical URL, clean text, language, search tokens, pseudonym);
+2. sentiment, scheme matching, repost fingerprint: pure, per post, run in worker
+   processes for large batches (`groundswell.analyze.workers`);
+3. stories (repost merging), then events (clustering): stateful, run here one
+   batch at a time, only for posts not stored before;
+4. store: posts with their analysis, scheme matches, stories, events with heat
+   and quarantined items, in one transaction.
+
+Every step is idempotent: ingesting the same items twice stores and counts them
+once. Spikes are detected later, on what was stored (`groundswell.analyze.detect`),
+so live and replayed posts are judged the same way.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from groundswell.analyze.dedup import StoryIndex
+from groundswell.analyze.events import EventClusterer, EventConfig
+from groundswell.analyze.stages import EventStage, Stage, StoryStage
+from groundswell.analyze.workers import POOL_MIN_ITEMS, AnalysisPool, PureAnalysis
+from groundswell.analyze.workers import load_pure_analysis as _load_pure
 from groundswell.metrics import INGEST_SECONDS
-from groundswell.models import RawItem, Rejected
+from groundswell.models import Post, RawItem, Rejected, SourceBatch, post_key
 from groundswell.normalize.post import Normaliser
-from groundswell.store.posts import StoreResult, store_posts, store_rejected
+from groundswell.settings import Settings
+from groundswell.store.analysis import load_state, save_state, store_analysis, story_rows
+from groundswell.store.posts import StoreResult, known_dedup_keys, store_posts, store_rejected
+from groundswell.store.schemes import schemes_version
+from groundswell.store.sources import authority_tiers
+
+__all__ = ["PURE_STAGES", "STATEFUL_STAGES", "Pipeline"]
+
+PURE_STAGES = ("normalise", "sentiment", "schemes", "fingerprint")
+STATEFUL_STAGES = ("stories", "events")
+
+_EVENTS_STATE = "events"
+# The clusterer's state is saved at most this often (and when the pipeline closes):
+# a crash loses at most this much of its memory, never a post or an event id.
+_STATE_SAVE_SECONDS = 60.0
 
 
-def ingest(
-    engine: Engine,
-    normaliser: Normaliser,
-    source_id: int,
-    items: list[RawItem],
-    rejected: list[Rejected] | None = None,
-    *,
-    collected_at: datetime | None = None,
-) -> StoreResult:
-    """Normalise `items` from one source and store them; bad items go to quarantine."""
-    with INGEST_SECONDS.time():
-        return _ingest(engine, normaliser, source_id, items, rejected, collected_at)
+class Pipeline:
+    """The analysis pipeline of one desk: its models, its indexes and its worker pool."""
+
+    def __init__(
+        self, settings: Settings, engine: Engine, normaliser: Normaliser, pseudonym_key: str
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.normaliser = normaliser
+        self._pseudonym_key = pseudonym_key
+        self._lock = threading.RLock()
+        self._pure: PureAnalysis | None = None
+        self._pool: AnalysisPool | None = None
+        self._stories: StoryIndex | None = None
+        self._events: EventClusterer | None = None
+        self._state_saved_at = time.monotonic()
+
+    # --- the parts, built on first use ----------------------------------------------
+
+    def pure(self) -> PureAnalysis:
+        """The pure stages' models, recompiled when a scheme changed."""
+        with self._lock:
+            with self.engine.connect() as conn:
+                version = schemes_version(conn)
+            if self._pure is None or self._pure.schemes_version != version:
+                sentiment = self._pure.sentiment if self._pure else None
+                self._pure = _load_pure(self.settings, self.engine, self.normaliser, sentiment)
+            return self._pure
+
+    def stateful_stages(self) -> list[Stage]:
+        with self._lock:
+            if self._stories is None:
+                self._stories = self._restore_stories()
+            if self._events is None:
+                self._events = self._restore_events()
+            return [StoryStage(self._stories), EventStage(self._events)]
+
+    def _restore_stories(self) -> StoryIndex:
+        window = timedelta(days=self.settings.story_window_days)
+        index = StoryIndex(window=window)
+        with self.engine.connect() as conn:
+            for row in story_rows(conn, datetime.now(UTC) - window):
+                key = post_key(row.source_id, row.dedup_key)
+                index.restore(key, row.fingerprint, row.sort_at, row.story_key or key)
+        return index
+
+    def _restore_events(self) -> EventClusterer:
+        with self.engine.connect() as conn:
+            state = load_state(conn, _EVENTS_STATE)
+        if state:
+            return EventClusterer.from_state(state)
+        return EventClusterer(EventConfig(window_hours=self.settings.event_window_hours))
+
+    # --- ingest ---------------------------------------------------------------------
+
+    def ingest(
+        self,
+        source_id: int,
+        items: list[RawItem],
+        rejected: list[Rejected] | None = None,
+        *,
+        collected_at: datetime | None = None,
+    ) -> StoreResult:
+        """Normalise, analyse and store one batch from one source."""
+        with INGEST_SECONDS.time():
+            if len(items) >= POOL_MIN_ITEMS and self._pool_size() > 1:
+                batches = [SourceBatch(items=items, rejected=list(rejected or []))]
+                return sum(
+                    self.ingest_many(source_id, batches, collected_at=collected_at), StoreResult()
+                )
+            pure = self.pure()
+            batch, bad = pure.prepare(self.engine, source_id, items, collected_at)
+            return self._finish(source_id, batch, [*(rejected or []), *bad])
+
+    def ingest_many(
+        self,
+        source_id: int,
+        batches: Iterable[SourceBatch],
+        *,
+        collected_at: datetime | None = None,
+        chunk: int = 500,
+    ) -> Iterator[StoreResult]:
+        """Large imports: worker processes normalise and analyse while this one stores.
+
+        Yields one result per chunk of at most `chunk` items, in order.
+        """
+        chunks = (part for batch in batches for part in _chunks(batch, chunk))
+        if self._pool_size() <= 1:
+            pure = self.pure()
+            for items, rejected in chunks:
+                batch, bad = pure.prepare(self.engine, source_id, items, collected_at)
+                yield self._finish(source_id, batch, [*rejected, *bad])
+            return
+        pool = self._get_pool()
+        version = self.pure().schemes_version
+        for batch, bad in pool.prepare_many(source_id, chunks, collected_at, version):
+            yield self._finish(source_id, batch, bad)
+
+    def _finish(self, source_id: int, batch: list[Post], bad: list[Rejected]) -> StoreResult:
+        for item in bad:
+            item.source_id = source_id
+        with self._lock:
+            stages = self.stateful_stages()
+            with self.engine.begin() as conn:
+                known = known_dedup_keys(conn, source_id, [p.dedup_key for p in batch])
+                fresh = _unique([p for p in batch if p.dedup_key not in known])
+                for stage in stages:
+                    if fresh:
+                        fresh = stage.run(fresh)
+                result = store_posts(conn, batch)
+                assert self._events is not None
+                summaries = {
+                    event_id: summary
+                    for event_id in {p.event_id for p in fresh if p.event_id}
+                    if (summary := self._events.get(event_id)) is not None
+                }
+                store_analysis(conn, fresh, summaries, authority_tiers(conn))
+                result.quarantined = store_rejected(conn, bad)
+                self._maybe_save_state(conn)
+        return result
+
+    def _maybe_save_state(self, conn: object, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._events is None or not (force or now - self._state_saved_at > _STATE_SAVE_SECONDS):
+            return
+        save_state(conn, _EVENTS_STATE, self._events.to_state())  # type: ignore[arg-type]
+        self._state_saved_at = now
+
+    def _pool_size(self) -> int:
+        import os
+
+        return self.settings.analysis_processes or os.cpu_count() or 1
+
+    def _get_pool(self) -> AnalysisPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = AnalysisPool(self.settings, self._pseudonym_key)
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._events is not None:
+                with self.engine.begin() as conn:
+                    self._maybe_save_state(conn, force=True)
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
 
-def _ingest(
-    engine: Engine,
-    normaliser: Normaliser,
-    source_id: int,
-    items: list[RawItem],
-    rejected: list[Rejected] | None,
-    collected_at: datetime | None,
-) -> StoreResult:
-    posts, bad = normaliser.normalise(items, source_id, collected_at)
-    bad = [*(rejected or []), *bad]
-    for item in bad:
-        item.source_id = source_id
-    with engine.begin() as conn:
-        result = store_posts(conn, posts)
-        result.quarantined = store_rejected(conn, bad)
-    return result
+def _chunks(batch: SourceBatch, size: int) -> Iterator[tuple[list[RawItem], list[Rejected]]]:
+    """Split a batch; its rejected items go with the first part (or alone, if no items)."""
+    if not batch.items:
+        if batch.rejected:
+            yield [], batch.rejected
+        return
+    for start in range(0, len(batch.items), size):
+        yield batch.items[start : start + size], batch.rejected if start == 0 else []
+
+
+def _unique(batch: list[Post]) -> list[Post]:
+    """One post per key: a batch repeating an item must not count it twice."""
+    seen: set[str] = set()
+    out = []
+    for post in batch:
+        if post.dedup_key not in seen:
+            seen.add(post.dedup_key)
+            out.append(post)
+    return out

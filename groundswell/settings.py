@@ -74,6 +74,28 @@ class Settings(BaseSettings):
     max_concurrent_sources: int = Field(8, ge=1, description="Sources collected at once.")
     max_text_chars: int = Field(100_000, ge=100, description="Longer post texts are truncated.")
 
+    # Analysis
+    sentiment_backend: str = Field(
+        "builtin", description="Sentiment backend: builtin (shipped model), lexicon or onnx."
+    )
+    sentiment_model_path: str = Field(
+        "",
+        description="Model for the sentiment backend: a trained builtin model file, or the "
+        "directory of an ONNX model. Empty: the model shipped in the package.",
+    )
+    analysis_processes: int = Field(
+        0,
+        ge=0,
+        description="Worker processes for normalising and analysing large batches. "
+        "0: one per CPU core; 1: everything in the calling process.",
+    )
+    story_window_days: float = Field(
+        7.0, gt=0, description="Reposts are merged with originals seen this many days before."
+    )
+    event_window_hours: float = Field(
+        72.0, gt=0, description="An event with no new post for this long is closed."
+    )
+
     # HTTP API
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")

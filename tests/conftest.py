@@ -29,6 +29,8 @@ def _isolated_settings(
         if name.startswith("GROUNDSWELL_") and name != "GROUNDSWELL_TEST_POSTGRES_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("GROUNDSWELL_CONFIG", str(tmp_path_factory.getbasetemp() / "none.toml"))
+    # Worker processes take seconds to start; tests that want them ask for them.
+    monkeypatch.setenv("GROUNDSWELL_ANALYSIS_PROCESSES", "1")
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +58,9 @@ def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         names = [t.name for t in metadata.sorted_tables if t.name != "meta"]
-        present = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))
-        names = [n for n in names if n in {r[0] for r in present}]
+        query = text("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+        present = {row[0] for row in conn.execute(query)}
+        names = [n for n in names if n in present]
         if names:
             conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     engine.dispose()

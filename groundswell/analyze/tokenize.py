@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 
 import jieba
 
-__all__ = ["index_tokens", "query_tokens", "warm_up"]
+__all__ = ["add_words", "index_tokens", "query_tokens", "warm_up"]
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -86,3 +86,22 @@ def _tokens(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
                 for start in range(0, len(block), _MAX_BLOCK):
                     out.extend(filter(str.isalnum, cut(block[start : start + _MAX_BLOCK])))
     return out
+
+
+def add_words(words: Iterable[str]) -> int:
+    """Make monitoring keywords whole tokens for jieba, so a scheme's words are searchable.
+
+    Only words with Han characters matter (others are split by the regex alone).
+    Returns how many words were new. Call it in every process that tokenises.
+    """
+    added = 0
+    for word in words:
+        word = _normalise(word).strip()
+        if word and _HAS_HAN.search(word) and word not in _ADDED_WORDS:
+            jieba.add_word(word)
+            _ADDED_WORDS.add(word)
+            added += 1
+    return added
+
+
+_ADDED_WORDS: set[str] = set()

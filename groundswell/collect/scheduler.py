@@ -17,7 +17,6 @@ from groundswell.collect.fetcher import PoliteFetcher
 from groundswell.context import Desk
 from groundswell.errors import GroundswellError
 from groundswell.metrics import RUNS, count_ingest
-from groundswell.pipeline import ingest
 from groundswell.sources.base import CollectContext
 from groundswell.sources.registry import build_source
 from groundswell.store.sources import (
@@ -69,7 +68,7 @@ async def collect_source(
             result = None
         else:
             result = await asyncio.to_thread(
-                ingest, desk.engine, desk.normaliser, record.id, batch.items, batch.rejected
+                desk.pipeline.ingest, record.id, batch.items, batch.rejected
             )
         finished = clock()
         outcome = RunOutcome(

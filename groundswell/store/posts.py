@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from groundswell.models import Post, Rejected
+from groundswell.models import MAX_KEY_CHARS, Post, Rejected, bounded_key
 from groundswell.store.tables import posts, quarantine
 
-MAX_KEY_CHARS = 500
+__all__ = [
+    "MAX_KEY_CHARS",
+    "StoreResult",
+    "bounded_key",
+    "known_dedup_keys",
+    "store_posts",
+    "store_rejected",
+]
 
 
 @dataclass(slots=True)
@@ -29,14 +36,6 @@ class StoreResult:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         return self
-
-
-def bounded_key(key: str) -> str:
-    """Dedup keys go in a unique index: long URLs are cut and suffixed with their hash."""
-    if len(key) <= MAX_KEY_CHARS:
-        return key
-    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{key[: MAX_KEY_CHARS - 41]}#{digest}"
 
 
 def post_row(post: Post) -> dict[str, object]:
@@ -59,6 +58,12 @@ def post_row(post: Post) -> dict[str, object]:
         "engagement": post.engagement,
         "raw": post.raw,
         "content_hash": post.content_hash,
+        "sentiment": post.sentiment,
+        "sentiment_confidence": post.sentiment_confidence,
+        "story_key": post.story_key,
+        "is_repost": post.is_repost,
+        "fingerprint": post.fingerprint,
+        "event_id": post.event_id,
     }
 
 
@@ -109,6 +114,12 @@ _PG_COLUMNS = {
     "engagement": "jsonb",
     "raw": "jsonb",
     "content_hash": "text",
+    "sentiment": "text",
+    "sentiment_confidence": "float8",
+    "story_key": "text",
+    "is_repost": "boolean",
+    "fingerprint": "bytea",
+    "event_id": "text",
 }
 _PG_TIMES = ("published_at", "collected_at", "sort_at")
 _PG_INSERT = (
@@ -131,6 +142,19 @@ def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
     columns["engagement"] = [Jsonb(v) for v in columns["engagement"]]
     columns["raw"] = [Jsonb(v) for v in columns["raw"]]
     return conn.exec_driver_sql(_PG_INSERT, columns).rowcount  # type: ignore[arg-type]
+
+
+def known_dedup_keys(conn: Connection, source_id: int, dedup_keys: Iterable[str]) -> set[str]:
+    """Which of these posts are stored already (their analysis must not run twice)."""
+    keys = list({bounded_key(k) for k in dedup_keys})
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        query = select(posts.c.dedup_key).where(
+            and_(posts.c.source_id == source_id, posts.c.dedup_key.in_(chunk))
+        )
+        found.update(conn.execute(query).scalars())
+    return found
 
 
 def store_rejected(conn: Connection, rejected: list[Rejected], now: datetime | None = None) -> int:

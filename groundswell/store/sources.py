@@ -11,6 +11,10 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from groundswell.errors import ConfigError
 from groundswell.store.tables import collection_runs, sources
 
+# How much a source's word weighs in an event's heat: 1 national media or official
+# account, 2 provincial or major outlet, 3 local or industry outlet, 4 everyone else.
+AUTHORITY_TIERS = {1: "national", 2: "major", 3: "local", 4: "ordinary"}
+
 
 @dataclass(slots=True)
 class SourceRecord:
@@ -30,6 +34,7 @@ class SourceRecord:
     last_error: str | None
     state: dict[str, Any]
     posts_total: int
+    authority_tier: int
 
     @property
     def status(self) -> str:
@@ -52,8 +57,11 @@ def add_source(
     config: dict[str, Any],
     *,
     interval_seconds: int | None = None,
+    authority_tier: int = 4,
     now: datetime | None = None,
 ) -> SourceRecord:
+    if authority_tier not in AUTHORITY_TIERS:
+        raise ConfigError(f"authority tier must be one of {sorted(AUTHORITY_TIERS)}")
     if conn.execute(select(sources.c.id).where(sources.c.name == name)).first():
         raise ConfigError(f"a source named {name!r} already exists")
     now = now or datetime.now(UTC)
@@ -69,6 +77,7 @@ def add_source(
             consecutive_failures=0,
             state={},
             posts_total=0,
+            authority_tier=authority_tier,
         )
     )
     return get_source(conn, name)
@@ -194,3 +203,10 @@ def spread_after_restart(
         offset = window.total_seconds() * (i + rng.random()) / max(n, 1)
         set_next_due(conn, source_id, now + timedelta(seconds=offset))
     return n
+
+
+def authority_tiers(conn: Connection) -> dict[int, int]:
+    """Source id to authority tier, for heat."""
+    return {
+        r.id: r.authority_tier for r in conn.execute(select(sources.c.id, sources.c.authority_tier))
+    }

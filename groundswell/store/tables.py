@@ -11,9 +11,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -76,6 +78,8 @@ sources = Table(
     Column("last_error", Text, nullable=True),
     Column("state", Json, nullable=False, default=dict),
     Column("posts_total", BigInteger, nullable=False, default=0),
+    # 1 national media / official account ... 4 ordinary account: weighs into heat.
+    Column("authority_tier", Integer, nullable=False, default=4, server_default="4"),
 )
 
 posts = Table(
@@ -98,10 +102,19 @@ posts = Table(
     Column("engagement", Json, nullable=False),
     Column("raw", Json, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # Analysis results (null for posts stored before analysis existed).
+    Column("sentiment", String(8), nullable=True),
+    Column("sentiment_confidence", Float, nullable=True),
+    Column("story_key", String(80), nullable=True),
+    Column("is_repost", Boolean, nullable=True),
+    Column("fingerprint", LargeBinary, nullable=True),
+    Column("event_id", String(80), nullable=True),
     UniqueConstraint("source_id", "dedup_key", name="uq_posts_source_dedup"),
     Index("ix_posts_sort_at", "sort_at"),
     Index("ix_posts_source_sort_at", "source_id", "sort_at"),
     Index("ix_posts_content_hash", "content_hash"),
+    Index("ix_posts_story_key", "story_key"),
+    Index("ix_posts_event_sort_at", "event_id", "sort_at"),
 )
 
 collection_runs = Table(
@@ -129,4 +142,84 @@ quarantine = Table(
     Column("raw", Json, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_quarantine_created", "created_at"),
+)
+
+schemes = Table(
+    "schemes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("department", String(200), nullable=True),
+    Column("subject_words", Json, nullable=False),
+    Column("region_words", Json, nullable=False),
+    Column("event_words", Json, nullable=False),
+    Column("exclusion_words", Json, nullable=False),
+    Column("query", Text, nullable=False, default=""),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+post_matches = Table(
+    "post_matches",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("scheme_id", Id, ForeignKey("schemes.id", ondelete="CASCADE"), primary_key=True),
+    Column("terms", Json, nullable=False),  # the query terms that hit, for highlighting
+    Column("sort_at", UtcDateTime(), nullable=False),  # the post's, for per-scheme windows
+    Index("ix_post_matches_scheme_sort_at", "scheme_id", "sort_at"),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("story_key", String(80), primary_key=True),
+    Column("original_post_id", Id, ForeignKey("posts.id", ondelete="SET NULL"), nullable=True),
+    Column("posts", Integer, nullable=False),  # the original and its reposts
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_seen", UtcDateTime(), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("key_terms", Json, nullable=False),
+    Column("first_seen", UtcDateTime(), nullable=False),
+    Column("last_seen", UtcDateTime(), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sentiment_mix", Json, nullable=False),
+    Column("sources", Json, nullable=False),
+    Column("reposts", Integer, nullable=False, default=0),
+    Column("engagement", Json, nullable=False),  # summed over the event's posts
+    Column("posts_per_hour", Float, nullable=False, default=0.0),
+    Column("heat", Float, nullable=False, default=0.0),
+    Column("heat_components", Json, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_events_last_seen", "last_seen"),
+    Index("ix_events_heat", "heat"),
+)
+
+sentiment_corrections = Table(
+    "sentiment_corrections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="SET NULL"), nullable=True),
+    Column("text", Text, nullable=False),  # kept: the post may expire before retraining
+    Column("lang", String(8), nullable=False),
+    Column("label", String(8), nullable=False),
+    Column("previous_label", String(8), nullable=True),
+    Column("created_by", String(200), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# State of the stateful analysis stages (the event clusterer's active window), so a
+# restart resumes where it stopped.
+analysis_state = Table(
+    "analysis_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("state", Json, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

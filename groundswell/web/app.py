@@ -1,4 +1,4 @@
-"""The HTTP API (FastAPI): search, sources and their health, the push endpoint."""
+"""The HTTP API (FastAPI): search, sources and their health, the push endpoint, analysis."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from groundswell.collect.scheduler import Scheduler
 from groundswell.context import Desk
 from groundswell.errors import ConfigError, ParseError, QueryError
 from groundswell.metrics import REGISTRY, RUNS, count_ingest
-from groundswell.pipeline import ingest
 from groundswell.sources.push import parse_push_payload
 from groundswell.sources.registry import build_source
 from groundswell.store.search import SearchQuery, search_posts
 from groundswell.store.sources import RunOutcome, find_source, list_sources, record_run
+from groundswell.web.analysis_api import analysis_router
 
 MAX_PUSH_BYTES = 20_000_000
 
@@ -137,7 +137,7 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
             raise HTTPException(400, str(exc)) from exc
         started = datetime.now(UTC)
         result = await asyncio.to_thread(
-            ingest, desk.engine, desk.normaliser, record.id, batch.items, batch.rejected
+            desk.pipeline.ingest, record.id, batch.items, batch.rejected
         )
         outcome = RunOutcome(
             source_id=record.id,
@@ -159,6 +159,7 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
             "quarantined": result.quarantined,
         }
 
+    app.include_router(analysis_router(desk))
     return app
 
 

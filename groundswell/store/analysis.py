@@ -1,0 +1,272 @@
+"""Storing what the analysis stages found: scheme matches, stories, events and their heat.
+
+Everything here runs in the transaction that stores the batch's posts, so a post
+is never stored without its analysis, nor an event counted for a post that was
+rolled back. Counts are recomputed or summed from the posts of this batch only,
+and the pipeline sends each post through the stateful stages once (posts already
+stored are filtered out first), so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from groundswell.analyze.events import EventSummary
+from groundswell.analyze.heat import HeatInputs, heat
+from groundswell.errors import ConfigError
+from groundswell.models import Post, bounded_key
+from groundswell.store.tables import (
+    analysis_state,
+    events,
+    post_matches,
+    posts,
+    sentiment_corrections,
+    stories,
+)
+
+__all__ = [
+    "SENTIMENT_LABELS",
+    "add_correction",
+    "list_corrections",
+    "load_state",
+    "save_state",
+    "store_analysis",
+    "story_rows",
+]
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+def _insert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def _post_ids(conn: Connection, batch: Sequence[Post]) -> dict[tuple[int, str], int]:
+    pairs = list({(p.source_id, bounded_key(p.dedup_key)) for p in batch})
+    ids: dict[tuple[int, str], int] = {}
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        query = select(posts.c.id, posts.c.source_id, posts.c.dedup_key).where(
+            tuple_(posts.c.source_id, posts.c.dedup_key).in_(chunk)
+        )
+        ids.update({(r.source_id, r.dedup_key): r.id for r in conn.execute(query)})
+    return ids
+
+
+@dataclass(slots=True)
+class EventUpdate:
+    """What one batch adds to an event, beside the clusterer's summary of it."""
+
+    summary: EventSummary
+    reposts: int = 0
+    engagement: Counter[str] | None = None
+
+
+def store_analysis(
+    conn: Connection,
+    batch: Sequence[Post],
+    summaries: dict[str, EventSummary],
+    tiers: dict[int, int],
+    now: datetime | None = None,
+) -> None:
+    """Matches, stories and events for posts this batch has just stored."""
+    if not batch:
+        return
+    now = now or datetime.now(UTC)
+    ids = _post_ids(conn, batch)
+    _store_matches(conn, batch, ids)
+    _refresh_stories(conn, {p.story_key for p in batch if p.story_key})
+    _update_events(conn, batch, summaries, tiers, now)
+
+
+def _store_matches(
+    conn: Connection, batch: Sequence[Post], ids: dict[tuple[int, str], int]
+) -> None:
+    rows = []
+    for post in batch:
+        post_id = ids.get((post.source_id or 0, bounded_key(post.dedup_key)))
+        if post_id is None:
+            continue
+        rows.extend(
+            {
+                "post_id": post_id,
+                "scheme_id": hit.scheme_id,
+                "terms": list(hit.terms),
+                "sort_at": post.time,
+            }
+            for hit in post.matches
+        )
+    if rows:
+        stmt = _insert(conn)(post_matches).on_conflict_do_nothing()
+        conn.execute(stmt, rows)
+
+
+def _refresh_stories(conn: Connection, keys: set[str]) -> None:
+    """Recount each touched story from its posts: exact, and idempotent by construction."""
+    for key in keys:
+        stats = conn.execute(
+            select(func.count(), func.min(posts.c.sort_at), func.max(posts.c.sort_at)).where(
+                posts.c.story_key == key
+            )
+        ).one()
+        original = conn.execute(
+            select(posts.c.id)
+            .where(posts.c.story_key == key)
+            .order_by(posts.c.sort_at, posts.c.id)
+            .limit(1)
+        ).scalar()
+        values = {
+            "original_post_id": original,
+            "posts": stats[0],
+            "first_seen": stats[1],
+            "last_seen": stats[2],
+        }
+        stmt = _insert(conn)(stories).values(story_key=key, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["story_key"], set_=values))
+
+
+def _update_events(
+    conn: Connection,
+    batch: Sequence[Post],
+    summaries: dict[str, EventSummary],
+    tiers: dict[int, int],
+    now: datetime,
+) -> None:
+    added_reposts: Counter[str] = Counter()
+    added_engagement: dict[str, Counter[str]] = {}
+    for post in batch:
+        if post.event_id is None:
+            continue
+        added_reposts[post.event_id] += bool(post.is_repost)
+        totals = added_engagement.setdefault(post.event_id, Counter())
+        for name, value in post.engagement.items():
+            if isinstance(value, int | float):
+                totals[name] += int(value)
+    for event_id in added_engagement:
+        summary = summaries.get(event_id)
+        if summary is None:
+            continue
+        row = conn.execute(
+            select(events.c.reposts, events.c.engagement).where(events.c.id == event_id)
+        ).first()
+        reposts = (row.reposts if row else 0) + added_reposts[event_id]
+        engagement = Counter(row.engagement if row else {}) + added_engagement[event_id]
+        score = heat(_heat_inputs(summary, reposts, engagement, tiers))
+        values = {
+            "title": summary.title,
+            "key_terms": list(summary.key_terms),
+            "first_seen": summary.first_seen,
+            "last_seen": summary.last_seen,
+            "size": summary.size,
+            "sentiment_mix": dict(summary.sentiment_mix),
+            "sources": dict(summary.sources),
+            "reposts": reposts,
+            "engagement": dict(engagement),
+            "posts_per_hour": float(summary.posts_per_hour),
+            "heat": float(score.score),
+            "heat_components": dict(score.components),
+            "updated_at": now,
+        }
+        stmt = _insert(conn)(events).values(id=event_id, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+
+def _heat_inputs(
+    summary: EventSummary, reposts: int, engagement: Counter[str], tiers: dict[int, int]
+) -> HeatInputs:
+    source_tiers = []
+    for source in summary.sources:
+        try:
+            source_tiers.append(tiers.get(int(source), 4))
+        except ValueError:
+            source_tiers.append(4)
+    size = max(summary.size, 1)
+    hours = max((summary.last_seen - summary.first_seen).total_seconds() / 3600, 1.0)
+    return HeatInputs(
+        posts=summary.size,
+        reposts=reposts,
+        engagement=dict(engagement),
+        authority_tiers=source_tiers,
+        posts_per_hour=float(summary.posts_per_hour),
+        baseline_per_hour=summary.size / hours,
+        negative_share=summary.sentiment_mix.get("negative", 0) / size,
+    )
+
+
+def story_rows(conn: Connection, since: datetime) -> list[Any]:
+    """Stored posts recent enough to merge with: the story index is rebuilt from these."""
+    query = (
+        select(
+            posts.c.source_id,
+            posts.c.dedup_key,
+            posts.c.fingerprint,
+            posts.c.sort_at,
+            posts.c.story_key,
+        )
+        .where(and_(posts.c.sort_at >= since, posts.c.fingerprint.is_not(None)))
+        .order_by(posts.c.sort_at)
+    )
+    return list(conn.execute(query))
+
+
+def save_state(
+    conn: Connection, name: str, state: dict[str, Any], now: datetime | None = None
+) -> None:
+    values = {"state": state, "updated_at": now or datetime.now(UTC)}
+    stmt = _insert(conn)(analysis_state).values(name=name, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
+
+
+def load_state(conn: Connection, name: str) -> dict[str, Any] | None:
+    return conn.execute(
+        select(analysis_state.c.state).where(analysis_state.c.name == name)
+    ).scalar()
+
+
+def add_correction(
+    conn: Connection, post_id: int, label: str, *, created_by: str | None = None
+) -> dict[str, Any]:
+    """An analyst's sentiment correction: applied to the post now, kept for the next training."""
+    if label not in SENTIMENT_LABELS:
+        raise ConfigError(f"sentiment must be one of {', '.join(SENTIMENT_LABELS)}")
+    row = conn.execute(
+        select(posts.c.id, posts.c.title, posts.c.text, posts.c.lang, posts.c.sentiment).where(
+            posts.c.id == post_id
+        )
+    ).first()
+    if row is None:
+        raise ConfigError(f"no post {post_id}")
+    text = f"{row.title}\n{row.text}" if row.title and row.title not in row.text else row.text
+    correction = {
+        "post_id": post_id,
+        "text": text[:5000],
+        "lang": row.lang,
+        "label": label,
+        "previous_label": row.sentiment,
+        "created_by": created_by,
+        "created_at": datetime.now(UTC),
+    }
+    conn.execute(sentiment_corrections.insert().values(**correction))
+    conn.execute(
+        update(posts).where(posts.c.id == post_id).values(sentiment=label, sentiment_confidence=1.0)
+    )
+    return correction
+
+
+def list_corrections(conn: Connection) -> list[tuple[str, str]]:
+    """(text, label) of every correction, the latest per post winning."""
+    query = select(
+        sentiment_corrections.c.post_id, sentiment_corrections.c.text, sentiment_corrections.c.label
+    ).order_by(sentiment_corrections.c.id)
+    latest: dict[object, tuple[str, str]] = {}
+    for n, row in enumerate(conn.execute(query)):
+        latest[row.post_id if row.post_id is not None else f"deleted-{n}"] = (row.text, row.label)
+    return list(latest.values())

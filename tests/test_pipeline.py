@@ -1,0 +1,218 @@
+"""The whole pipeline on real posts: normalise, analyse, store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from groundswell.context import Desk
+from groundswell.models import RawItem, SourceBatch
+from groundswell.store.schemes import add_scheme
+from groundswell.store.sources import add_source
+from groundswell.store.tables import events, post_matches, posts, stories
+from tests.conftest import make_desk
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+T0 = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
+
+
+def weibo_rows(limit: int) -> list[dict[str, str]]:
+    with (DATA / "events" / "zh" / "weibo_cascades.csv").open(encoding="utf-8") as handle:
+        return [row for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+
+
+def tweets(limit: int) -> list[str]:
+    with (DATA / "sentiment" / "en" / "us_airline_tweets.csv").open(encoding="utf-8") as handle:
+        return [row["text"] for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+
+
+def item(key: str, text: str, minutes: float, **extra: object) -> RawItem:
+    return RawItem(
+        raw={"id": key, "text": text},
+        external_id=key,
+        text=text,
+        published_at=T0 + timedelta(minutes=minutes),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+ORIGINAL = (
+    "山东网友爆料：聊城八里庙南街57户居民遭暴力强拆，居民反抗，"
+    "报警后公安称不属其管辖范围，数人以妨害公务被带走。"
+)
+
+
+def story_items() -> list[RawItem]:
+    """An original, three reposts of it (chain, commentary, Traditional) and other posts."""
+    return [
+        item("o", ORIGINAL, 0, engagement={"reposts": 30, "likes": 100}),
+        item("r1", f"转发微博 //@某网友:{ORIGINAL}", 5),
+        item("r2", f"太过分了！强烈要求彻查！//@路人甲: 关注 //@某网友:{ORIGINAL}", 9),
+        item(
+            "r3",
+            "山東網友爆料：聊城八里廟南街57戶居民遭暴力強拆，居民反抗，報警後公安稱不屬其管轄範圍，數人以妨害公務被帶走。",
+            12,
+        ),
+        item("x1", "今天天气很好，去公园散步，看到很多人在放风筝。", 15),
+        item("e1", "United flight delayed three hours again, terrible customer service", 20),
+    ]
+
+
+def ingest(desk: Desk, source: str, batch: list[RawItem]) -> None:
+    with desk.engine.begin() as conn:
+        record = add_source(conn, source, "push", {"token": "t" * 20}) if source else None
+    assert record is not None
+    desk.pipeline.ingest(record.id, batch)
+
+
+def test_posts_are_analysed_and_stored_with_their_analysis(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        scheme = add_scheme(conn, "强拆", subject_words=["强拆"], region_words=["聊城", "山东"])
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    result = desk.pipeline.ingest(source.id, story_items())
+    assert result.stored == 6
+    with desk.engine.connect() as conn:
+        rows = {r.external_id: r for r in conn.execute(select(posts))}
+        matched = {
+            r.post_id: r.terms
+            for r in conn.execute(select(post_matches).where(post_matches.c.scheme_id == scheme.id))
+        }
+        story_rows = list(conn.execute(select(stories)))
+        event_rows = list(conn.execute(select(events)))
+    assert all(r.sentiment in {"negative", "neutral", "positive"} for r in rows.values())
+    assert all(0 <= r.sentiment_confidence <= 1 for r in rows.values())
+    assert rows["e1"].sentiment == "negative"
+    # The original and all three reposts (chain, commentary, Traditional) match the scheme.
+    assert {rows[k].id for k in ("o", "r1", "r2", "r3")} <= set(matched)
+    assert rows["x1"].id not in matched and rows["e1"].id not in matched
+    assert "强拆" in matched[rows["o"].id]
+    # One story: the original is the earliest, three reposts.
+    keys = {rows[k].story_key for k in ("o", "r1", "r2", "r3")}
+    assert len(keys) == 1 and None not in keys
+    assert rows["o"].is_repost is False and rows["r1"].is_repost is True
+    assert rows["x1"].story_key not in keys
+    story = next(s for s in story_rows if s.story_key in keys)
+    assert (story.posts, story.original_post_id) == (4, rows["o"].id)
+    # The story's posts are one event, with a heat score and its components.
+    assert len({rows[k].event_id for k in ("o", "r1", "r2", "r3")}) == 1
+    event = next(e for e in event_rows if e.id == rows["o"].event_id)
+    assert event.size >= 4 and event.reposts >= 3
+    assert 0 < event.heat <= 100
+    assert event.heat == pytest.approx(sum(event.heat_components.values()), abs=0.05)
+    assert event.engagement.get("likes") == 100
+
+
+def test_ingesting_again_counts_nothing_twice(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        add_scheme(conn, "强拆", subject_words=["强拆"])
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(source.id, story_items())
+
+    def snapshot() -> tuple[object, ...]:
+        with desk.engine.connect() as conn:
+            return (
+                sorted(
+                    tuple(r) for r in conn.execute(select(stories.c.story_key, stories.c.posts))
+                ),
+                sorted(
+                    tuple(r)
+                    for r in conn.execute(select(events.c.id, events.c.size, events.c.reposts))
+                ),
+                conn.execute(select(post_matches.c.post_id)).all(),
+            )
+
+    before = snapshot()
+    again = desk.pipeline.ingest(source.id, story_items())
+    assert (again.stored, again.duplicates) == (0, 6)
+    assert snapshot() == before
+
+
+def test_a_new_scheme_applies_to_the_next_batch(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "tweets", "push", {"token": "t" * 20})
+    texts = tweets(60)
+    desk.pipeline.ingest(source.id, [item(f"a{i}", t, i) for i, t in enumerate(texts[:30])])
+    with desk.engine.begin() as conn:
+        scheme = add_scheme(conn, "airlines", query="united OR delayed OR cancelled")
+    desk.pipeline.ingest(source.id, [item(f"b{i}", t, 40 + i) for i, t in enumerate(texts[30:])])
+    with desk.engine.connect() as conn:
+        matched = conn.execute(
+            select(posts.c.external_id, posts.c.text)
+            .join(post_matches, post_matches.c.post_id == posts.c.id)
+            .where(post_matches.c.scheme_id == scheme.id)
+        ).all()
+    assert matched, "the second batch has tweets about United"
+    assert all(key.startswith("b") for key, _ in matched)  # no retroactive matching
+    expected = [t for t in texts[30:] if any(w in t.lower().split() for w in ("united", "delayed"))]
+    assert len(matched) >= len(expected) > 0
+
+
+def test_stories_and_events_resume_after_a_restart(db_url: str) -> None:
+    desk = make_desk(db_url)
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(source.id, story_items()[:1])
+    with desk.engine.connect() as conn:
+        first = conn.execute(select(posts.c.story_key, posts.c.event_id)).one()
+    desk.close()  # saves the event clusterer's state
+
+    desk = make_desk(db_url)
+    desk.pipeline.ingest(source.id, story_items()[1:2])
+    with desk.engine.connect() as conn:
+        repost = conn.execute(
+            select(posts.c.story_key, posts.c.event_id, posts.c.is_repost).where(
+                posts.c.external_id == "r1"
+            )
+        ).one()
+    desk.close()
+    assert repost.is_repost is True
+    assert repost.story_key == first.story_key
+    assert repost.event_id == first.event_id
+
+
+def test_hostile_and_odd_posts_are_analysed_without_loss(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        add_scheme(conn, "any", subject_words=["flood", "洪水"])
+        source = add_source(conn, "odd", "push", {"token": "t" * 20})
+    batch = [
+        item("empty", "", 0, title="only a title about a flood"),
+        item("emoji", "😀😀🔥🔥🙏", 1),
+        item("huge", ("洪水 flood 来了。" * 80_000)[:1_000_000], 2),
+        item("mixed", "Flood warning 洪水预警 <script>alert(1)</script>", 3),
+        item("nul", "bad \x00 bytes \ud800 and flood", 4),
+    ]
+    result = desk.pipeline.ingest(source.id, batch)
+    assert result.stored + result.quarantined == len(batch)
+    with desk.engine.connect() as conn:
+        rows = conn.execute(select(posts.c.external_id, posts.c.sentiment, posts.c.event_id)).all()
+    assert len(rows) == result.stored >= 4
+    assert all(r.sentiment is not None and r.event_id is not None for r in rows)
+
+
+def test_the_worker_pool_gives_the_same_analysis(tmp_path: Path) -> None:
+    """Large batches go to worker processes; the result must not depend on where it ran."""
+    rows = weibo_rows(400)
+    batch = [item(f"w{r['id']}", r["text"], i) for i, r in enumerate(rows)]
+
+    def analyse(processes: int, name: str) -> dict[str, tuple[object, ...]]:
+        desk = make_desk(f"sqlite:///{tmp_path}/{name}.db", analysis_processes=processes)
+        with desk.engine.begin() as conn:
+            add_scheme(conn, "强拆", subject_words=["强拆", "拆迁"])
+            source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+        results = list(desk.pipeline.ingest_many(source.id, [SourceBatch(items=batch)], chunk=150))
+        with desk.engine.connect() as conn:
+            out = {
+                r.external_id: (r.sentiment, r.is_repost, r.fingerprint)
+                for r in conn.execute(select(posts))
+            }
+            out["matches"] = (conn.execute(select(post_matches)).rowcount,)
+            out["matched"] = tuple(sorted(conn.execute(select(post_matches.c.post_id)).scalars()))
+        desk.close()
+        assert sum(r.stored for r in results) == len(batch)
+        return out
+
+    assert analyse(2, "pool") == analyse(1, "inline")
