@@ -237,11 +237,16 @@ def eval_sentiment(
 @eval_app.command("events")
 def eval_events(
     path: Annotated[Path, typer.Argument(help="CSV with columns id,time,text,event.")],
+    bad_times: Annotated[
+        str, typer.Option("--bad-times", help="empty: treat unparseable times as missing; error.")
+    ] = "empty",
 ) -> None:
     """B-cubed precision/recall/F1 and NMI of event clustering on a labelled file."""
     from groundswell.evaluate.events import evaluate_events
 
-    _print_json_last(evaluate_events(path))
+    if bad_times not in ("empty", "error"):
+        raise typer.BadParameter("must be empty or error", param_hint="--bad-times")
+    _print_json_last(evaluate_events(path, bad_times=bad_times))
 
 
 @eval_app.command("relevance")

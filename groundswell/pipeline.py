@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -90,7 +90,7 @@ class Pipeline:
         window = timedelta(days=self.settings.story_window_days)
         index = StoryIndex(window=window)
         with self.engine.connect() as conn:
-            for row in story_rows(conn, datetime.now(UTC) - window):
+            for row in story_rows(conn, window):
                 key = post_key(row.source_id, row.dedup_key)
                 index.restore(key, row.fingerprint, row.sort_at, row.story_key or key)
         return index
@@ -158,14 +158,20 @@ class Pipeline:
                 for stage in stages:
                     if fresh:
                         fresh = stage.run(fresh)
-                result = store_posts(conn, batch)
                 assert self._events is not None
+                merges = self._events.take_merges()
+                for post in fresh:
+                    if post.event_id:
+                        post.event_id = self._events.resolve(post.event_id)
+                result = store_posts(conn, batch)
+                touched = {p.event_id for p in fresh if p.event_id} | {new for _, new in merges}
                 summaries = {
                     event_id: summary
-                    for event_id in {p.event_id for p in fresh if p.event_id}
+                    for event_id in touched
                     if (summary := self._events.get(event_id)) is not None
                 }
-                store_analysis(conn, fresh, summaries, authority_tiers(conn))
+                tiers = authority_tiers(conn)
+                store_analysis(conn, fresh, summaries, tiers, merges=merges)
                 result.quarantined = store_rejected(conn, bad)
                 self._maybe_save_state(conn)
         return result

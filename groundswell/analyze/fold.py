@@ -15,12 +15,15 @@ ligature), so a position found in folded text is a position in folded text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 import opencc
 
 __all__ = ["fold", "to_simplified"]
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +33,7 @@ def _t2s() -> opencc.OpenCC:
 
 def to_simplified(text: str) -> str:
     """Traditional Chinese to Simplified; other scripts pass through unchanged."""
-    return _t2s().convert(text) if text else text
+    return _t2s().convert(_SURROGATES.sub("\ufffd", text)) if text else text
 
 
 def fold(text: str) -> str:
@@ -40,4 +43,6 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
         return text
+    # OpenCC takes UTF-8 and refuses lone surrogates (broken UTF-16 from a source).
+    text = _SURROGATES.sub("\ufffd", text)
     return _t2s().convert(text)

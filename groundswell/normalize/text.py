@@ -59,6 +59,8 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
+# Lone surrogates (broken UTF-16 from a source) cannot be encoded to store or match.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n[\n ]*")
@@ -73,7 +75,7 @@ def clean_text(text: str) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", _SURROGATES.sub("\ufffd", text))
     text = _INVISIBLE.sub("", text)
     text = _LINE_BREAK.sub("\n", text)
     text = _SPACES.sub(" ", text)

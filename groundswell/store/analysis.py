@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, tuple_, update
@@ -76,15 +76,45 @@ def store_analysis(
     summaries: dict[str, EventSummary],
     tiers: dict[int, int],
     now: datetime | None = None,
+    merges: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Matches, stories and events for posts this batch has just stored."""
-    if not batch:
-        return
+    """Matches, stories and events for posts this batch has just stored.
+
+    `merges` are (merged-away, surviving) event ids the clusterer reported: the
+    stored posts and totals of the merged-away event move to the survivor.
+    `summaries` holds every event to write: those with new posts and survivors.
+    """
     now = now or datetime.now(UTC)
-    ids = _post_ids(conn, batch)
-    _store_matches(conn, batch, ids)
-    _refresh_stories(conn, {p.story_key for p in batch if p.story_key})
+    _merge_events(conn, merges)
+    if batch:
+        _store_matches(conn, batch, _post_ids(conn, batch))
+        _refresh_stories(conn, {p.story_key for p in batch if p.story_key})
     _update_events(conn, batch, summaries, tiers, now)
+
+
+def _merge_events(conn: Connection, merges: Sequence[tuple[str, str]]) -> None:
+    for old, new in merges:
+        if old == new:
+            continue
+        conn.execute(update(posts).where(posts.c.event_id == old).values(event_id=new))
+        gone = conn.execute(
+            select(events.c.reposts, events.c.engagement).where(events.c.id == old)
+        ).first()
+        if gone is None:
+            continue
+        kept = conn.execute(
+            select(events.c.reposts, events.c.engagement).where(events.c.id == new)
+        ).first()
+        if kept is None:
+            conn.execute(update(events).where(events.c.id == old).values(id=new))
+            continue
+        engagement = Counter(kept.engagement) + Counter(gone.engagement)
+        conn.execute(
+            update(events)
+            .where(events.c.id == new)
+            .values(reposts=kept.reposts + gone.reposts, engagement=dict(engagement))
+        )
+        conn.execute(events.delete().where(events.c.id == old))
 
 
 def _store_matches(
@@ -150,15 +180,14 @@ def _update_events(
         for name, value in post.engagement.items():
             if isinstance(value, int | float):
                 totals[name] += int(value)
-    for event_id in added_engagement:
-        summary = summaries.get(event_id)
-        if summary is None:
-            continue
+    for event_id, summary in summaries.items():
         row = conn.execute(
             select(events.c.reposts, events.c.engagement).where(events.c.id == event_id)
         ).first()
         reposts = (row.reposts if row else 0) + added_reposts[event_id]
-        engagement = Counter(row.engagement if row else {}) + added_engagement[event_id]
+        engagement = Counter(row.engagement if row else {}) + added_engagement.get(
+            event_id, Counter()
+        )
         score = heat(_heat_inputs(summary, reposts, engagement, tiers))
         values = {
             "title": summary.title,
@@ -201,8 +230,15 @@ def _heat_inputs(
     )
 
 
-def story_rows(conn: Connection, since: datetime) -> list[Any]:
-    """Stored posts recent enough to merge with: the story index is rebuilt from these."""
+def story_rows(conn: Connection, window: timedelta) -> list[Any]:
+    """Stored posts recent enough to merge with, in the order they were assigned.
+
+    "Recent" is relative to the newest stored post, as the index's own eviction
+    is relative to the newest post it saw (replays of old data work the same).
+    """
+    newest = conn.execute(select(func.max(posts.c.sort_at))).scalar()
+    if newest is None:
+        return []
     query = (
         select(
             posts.c.source_id,
@@ -211,8 +247,8 @@ def story_rows(conn: Connection, since: datetime) -> list[Any]:
             posts.c.sort_at,
             posts.c.story_key,
         )
-        .where(and_(posts.c.sort_at >= since, posts.c.fingerprint.is_not(None)))
-        .order_by(posts.c.sort_at)
+        .where(and_(posts.c.sort_at >= newest - window, posts.c.fingerprint.is_not(None)))
+        .order_by(posts.c.id)  # assignment order: the index comes back the same
     )
     return list(conn.execute(query))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,6 +40,22 @@ class StoreResult:
         return self
 
 
+# NUL and lone surrogates: PostgreSQL's jsonb refuses them (and with them the whole
+# batch), SQLite's UTF-8 cannot encode surrogates. Raw payloads keep everything else.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """A JSON payload with the characters no backend can store replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def post_row(post: Post) -> dict[str, object]:
     if post.source_id is None:
         raise ValueError("a post must belong to a source before it is stored")
@@ -56,7 +74,7 @@ def post_row(post: Post) -> dict[str, object]:
         "collected_at": post.collected_at,
         "sort_at": post.published_at or post.collected_at,
         "engagement": post.engagement,
-        "raw": post.raw,
+        "raw": storable(post.raw),
         "content_hash": post.content_hash,
         "sentiment": post.sentiment,
         "sentiment_confidence": post.sentiment_confidence,
@@ -165,7 +183,12 @@ def store_rejected(conn: Connection, rejected: list[Rejected], now: datetime | N
     conn.execute(
         quarantine.insert(),
         [
-            {"source_id": r.source_id, "reason": r.reason[:2000], "raw": r.raw, "created_at": now}
+            {
+                "source_id": r.source_id,
+                "reason": storable(r.reason[:2000]),
+                "raw": storable(r.raw),
+                "created_at": now,
+            }
             for r in rejected
         ],
     )

@@ -32,7 +32,7 @@ class SchemeIn(BaseModel):
 
 class BacktestIn(BaseModel):
     query: str = Field(min_length=1, max_length=5000)
-    days: float = Field(7.0, gt=0, le=366)
+    days: float = Field(7.0, gt=0, le=3660)
     sample: int = Field(10, ge=0, le=100)
 
 

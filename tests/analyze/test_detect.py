@@ -31,7 +31,7 @@ def test_a_burst_in_the_last_hour_is_a_spike_and_a_flat_hour_is_not(desk: Desk) 
     # Baseline: 2 posts an hour for the 12 hours before the last one.
     for hour in range(1, 13):
         for k in range(2):
-            minutes = hour * 60 - 10 - k * 20
+            minutes = hour * 60 + 10 + k * 20
             items.append((NOW - timedelta(minutes=minutes), texts[len(items)]))
     flat_at = NOW - timedelta(minutes=5)
     # The last hour: 40 posts.

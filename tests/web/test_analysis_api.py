@@ -64,7 +64,7 @@ async def test_pushed_posts_match_a_scheme_and_form_events(client: httpx.AsyncCl
     )
     assert backtest.status_code == 200
     assert backtest.json()["matched"] == 2
-    events = (await client.get("/api/events", params={"hours": 24 * 3650})).json()
+    events = (await client.get("/api/events", params={"hours": 24 * 365})).json()
     assert events and events[0]["size"] >= 2
     detail = (await client.get(f"/api/events/{events[0]['id']}")).json()
     assert len(detail["posts"]) == events[0]["size"]

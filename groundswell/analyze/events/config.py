@@ -1,0 +1,54 @@
+"""What the event clusterer takes in and how it is tuned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from groundswell.analyze.events.vectorize import TermOptions
+
+__all__ = ["EventConfig", "EventItem"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventItem:
+    """One post as the clusterer sees it; `key` is unique per post (the store's post key)."""
+
+    key: str
+    text: str
+    time: datetime | None
+    lang: str = ""
+    source: str = ""
+    sentiment: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EventConfig:
+    """Thresholds and windows; defaults tuned on halves of the dev sets (docs/analysis/events.md).
+
+    `threshold` is the cosine (after time decay) a post needs to join an event;
+    Chinese posts use `threshold_zh`. Two events merge when a post scores above
+    the threshold with both and their centroids have cosine >= `merge_threshold`,
+    unless both hold more than `merge_max_size` posts. `idf_power` > 1 lets names
+    and rare words dominate. Events idle for `window_hours` close; similarity
+    halves per `half_life_hours` of gap between a post and an event's last post
+    (0: no decay). Posts without a time never age anything.
+    """
+
+    threshold: float = 0.10
+    threshold_zh: float = 0.10
+    merge_threshold: float = 0.08
+    merge_max_size: int = 30
+    idf_power: float = 1.5
+    window_hours: float = 72.0
+    half_life_hours: float = 0.0
+    max_active: int = 50_000
+    max_centroid_terms: int = 300
+    max_vocabulary: int = 500_000
+    max_closed: int = 10_000
+    background: bool = True  # seed IDF with the shipped general-text frequencies
+    velocity_window_hours: float = 1.0
+    key_terms: int = 8
+    title_chars: int = 120
+    weights: TermOptions = field(default_factory=TermOptions)

@@ -1,0 +1,217 @@
+"""StoryIndex: reposts merge, paraphrases and short quotes do not, and the index behaves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import opencc
+import pytest
+
+from groundswell.analyze.dedup import StoryIndex, StoryItem, fingerprint
+
+T0 = datetime(2026, 7, 24, 8, 0, tzinfo=UTC)
+_S2T = opencc.OpenCC("s2t")
+
+
+def _at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def _truncate(text: str, share: float) -> str:
+    return text[: int(len(text) * share)] + "…"
+
+
+TRANSFORMS: dict[str, Callable[[str, str], str]] = {
+    "commentary": lambda text, comment: f"{comment} {text}",
+    "chain": lambda text, comment: f"{comment}//@路人甲:{comment[::-1]}//@路人乙:{text}",
+    "marker": lambda text, comment: f"转发微博：{text}",
+    "truncate_50": lambda text, comment: _truncate(text, 0.5),
+    "truncate_90": lambda text, comment: _truncate(text, 0.9),
+    "source": lambda text, comment: f"{text}（来源：新华社）http://t.cn/A6x9",
+    "punctuation": lambda text, comment: text.replace("，", ",").replace("。", "!!") + "😂",
+    "traditional": lambda text, comment: _S2T.convert(text),
+    "combined": lambda text, comment: f"{comment}//@某人:{_S2T.convert(_truncate(text, 0.7))}",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSFORMS))
+def test_each_transformation_merges_chinese(
+    kind: str, weibo_posts: list[str], cascade_comments: list[str]
+) -> None:
+    merged = 0
+    for post, comment in zip(weibo_posts[:20], cascade_comments, strict=False):
+        index = StoryIndex()
+        original, copy = index.assign(
+            [StoryItem("o", post, _at(0)), StoryItem("c", TRANSFORMS[kind](post, comment), _at(5))]
+        )
+        merged += copy.story_key == original.story_key and copy.is_duplicate
+    assert merged >= 19, f"{kind}: {merged}/20 merged"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t, c: f"{c}: {t}",
+        lambda t, c: f"RT @united: {t}",
+        lambda t, c: _truncate(t, 0.6),
+        lambda t, c: f"{t} - Reuters",
+        lambda t, c: t.replace(",", "").replace(".", "!").upper(),
+    ],
+)
+def test_english_copies_merge(make: Callable[[str, str], str], tweets: list[str]) -> None:
+    comments = tweets[20:40]
+    merged = 0
+    for tweet, comment in zip(tweets[:20], comments, strict=True):
+        index = StoryIndex()
+        first, second = index.assign(
+            [StoryItem("o", tweet, _at(0)), StoryItem("c", make(tweet, comment), _at(1))]
+        )
+        merged += first.story_key == second.story_key
+    assert merged >= 19
+
+
+def test_paraphrases_do_not_merge(paraphrase_pairs: list[tuple[str, str]]) -> None:
+    index = StoryIndex()
+    items = [
+        StoryItem(f"{i}{side}", text, _at(i))
+        for i, pair in enumerate(paraphrase_pairs)
+        for side, text in zip("ab", pair, strict=True)
+    ]
+    stories = {result.key: result.story_key for result in index.assign(items)}
+    merged = sum(stories[f"{i}a"] == stories[f"{i}b"] for i in range(len(paraphrase_pairs)))
+    assert len(paraphrase_pairs) >= 100
+    # Pairs that differ only by a particle at one end ("...怎么样" / "...怎么样啊") are
+    # textually copies and do merge (~9 % of these); reordered ones must not.
+    assert merged <= 0.12 * len(paraphrase_pairs)
+
+
+def test_a_short_post_does_not_merge_with_posts_that_quote_it(weibo_posts: list[str]) -> None:
+    snippet = "武汉加油啊"
+    index = StoryIndex()
+    items = [StoryItem("short", snippet, _at(0))] + [
+        StoryItem(f"p{i}", f"{post}{snippet}", _at(i + 1)) for i, post in enumerate(weibo_posts)
+    ]
+    results = index.assign(items)
+    assert len({result.story_key for result in results}) == len(items)
+
+
+def test_a_comment_is_not_the_post_it_was_put_in_front_of(
+    weibo_posts: list[str], cascade_comments: list[str]
+) -> None:
+    index = StoryIndex()
+    comment = max(cascade_comments, key=len)
+    results = index.assign(
+        [
+            StoryItem("comment", comment, _at(0)),
+            StoryItem("repost", f"{comment} {weibo_posts[0]}", _at(1)),
+        ]
+    )
+    assert results[0].story_key != results[1].story_key
+
+
+def test_batch_items_merge_and_count(weibo_posts: list[str]) -> None:
+    post = weibo_posts[0]
+    index = StoryIndex()
+    results = index.assign(
+        [StoryItem(str(i), f"转发微博 {post}" if i else post, _at(i)) for i in range(4)]
+    )
+    assert {result.story_key for result in results} == {"0"}
+    assert [result.is_duplicate for result in results] == [False, True, True, True]
+    assert index.repost_count("0") == 3
+
+
+def test_assigning_again_is_idempotent(weibo_posts: list[str]) -> None:
+    index = StoryIndex()
+    items = [StoryItem("a", weibo_posts[1], _at(0)), StoryItem("b", weibo_posts[1] + "！", _at(1))]
+    first = index.assign(items)
+    again = index.assign(list(reversed(items)))
+    assert first == list(reversed(again))
+    assert index.repost_count("a") == 1
+
+
+def test_the_original_is_the_earliest_even_when_it_arrives_last(weibo_posts: list[str]) -> None:
+    post = weibo_posts[2]
+    index = StoryIndex()
+    index.assign([StoryItem("repost", f"说得好//@某人:{post}", _at(30))])
+    index.assign([StoryItem("cut", _truncate(post, 0.7), _at(20))])
+    late = index.assign([StoryItem("original", post, _at(0))])[0]
+    assert late.story_key == "repost"
+    assert late.original_key == "original"
+    assert index.assign([StoryItem("repost", "", None)])[0].original_key == "original"
+
+
+def test_stories_older_than_the_window_are_evicted(weibo_posts: list[str]) -> None:
+    index = StoryIndex(window=timedelta(days=1))
+    index.assign([StoryItem("old", weibo_posts[3], _at(0))])
+    index.assign([StoryItem("new", weibo_posts[4], _at(60 * 25))])
+    assert index.repost_count("old") == 0 and len(index) == 1
+    again = index.assign([StoryItem("copy", weibo_posts[3], _at(60 * 25 + 1))])[0]
+    assert again.story_key == "copy" and not again.is_duplicate
+
+
+def test_an_active_story_is_kept(weibo_posts: list[str]) -> None:
+    index = StoryIndex(window=timedelta(days=1))
+    post = weibo_posts[5]
+    for hour in range(0, 48, 12):
+        index.assign([StoryItem(f"h{hour}", f"第{hour}小时转发：{post}", _at(60 * hour))])
+    assert index.repost_count("h0") == 3
+
+
+def test_restore_rebuilds_the_same_index(
+    weibo_posts: list[str], tweets: list[str], cascade_comments: list[str]
+) -> None:
+    texts = [*weibo_posts[:15], *tweets[:15]]
+    copies = [f"{c}//@x:{t}" for t, c in zip(texts, cascade_comments, strict=False)]
+    first_half = [StoryItem(f"k{i}", text, _at(i)) for i, text in enumerate(texts + copies[:10])]
+    second_half = [StoryItem(f"n{i}", text, _at(100 + i)) for i, text in enumerate(copies[10:])]
+    live = StoryIndex()
+    stored = [
+        (item, result) for item, result in zip(first_half, live.assign(first_half), strict=True)
+    ]
+    rebuilt = StoryIndex()
+    for item, result in stored:
+        restored = rebuilt.restore(item.key, fingerprint(item.text), item.time, result.story_key)
+        assert restored == result
+    assert rebuilt.assign(second_half) == live.assign(second_half)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "😀😀😀", "转发微博", "[吃惊]", "哈", "混合 mixed 文本 text 没有 duplicates 在这里"],
+)
+def test_bad_or_tiny_inputs_found_their_own_story(text: str) -> None:
+    index = StoryIndex()
+    results = index.assign([StoryItem("a", text, None), StoryItem("b", text, None)])
+    if len(text) < 10:
+        assert results[1].story_key == "b"  # nothing to compare: no merge
+    else:
+        assert results[1].story_key == "a"  # an exact copy of a real mixed text
+    assert all(result.original_key in {"a", "b"} for result in results)
+
+
+def test_naive_and_aware_times_mix_and_a_huge_post_is_fine(tweets: list[str]) -> None:
+    huge = " ".join(tweets) * 300  # ~1 MB, not periodic within the fingerprinted head
+    index = StoryIndex()
+    results = index.assign(
+        [
+            StoryItem("huge", huge, datetime(2026, 7, 24, 9)),
+            StoryItem("copy", "RT @x: " + huge[:500_000], _at(0)),
+            StoryItem("title", "", None, title=tweets[1]),
+        ]
+    )
+    assert results[1].story_key == "huge" and results[1].original_key == "copy"
+    assert results[2].story_key == "title"
+
+
+def test_restore_rejects_a_bad_fingerprint() -> None:
+    with pytest.raises(ValueError):
+        StoryIndex().restore("k", b"not a fingerprint", T0, "k")
+
+
+def test_restore_into_a_story_of_an_empty_post_does_not_fail(weibo_posts: list[str]) -> None:
+    index = StoryIndex()
+    index.restore("empty", fingerprint("转发微博"), T0, "empty")
+    result = index.restore("other", fingerprint(weibo_posts[0]), _at(1), "empty")
+    assert result.story_key == "empty" and result.is_duplicate
+    assert index.repost_count("empty") == 1
