@@ -40,7 +40,7 @@ def frequent_words(lang: str, n_texts: int, top: int) -> list[str]:
     """Words that real posts use often enough for schemes to match a fair share."""
     counts: Counter[str] = Counter()
     for text in data.texts(lang, n_texts):
-        counts.update(w for w in set(query_tokens(text)) if len(w) >= 2 and not w.isdigit())
+        counts.update(w for w in sorted(set(query_tokens(text))) if len(w) >= 2 and not w.isdigit())
     # Skip the very top (function words), keep the next band.
     return [w for w, _ in counts.most_common(top + 60)[60:]]
 

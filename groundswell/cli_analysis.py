@@ -206,9 +206,13 @@ def train_sentiment_command(
     corrections: Annotated[
         bool, typer.Option(help="Include analysts' corrections from the database.")
     ] = True,
+    heldout: Annotated[
+        bool, typer.Option(help="Measure the held-out protocol first (about a minute more).")
+    ] = True,
 ) -> None:
     """Train the built-in sentiment model from the data sets and analysts' corrections."""
-    from groundswell.analyze.sentiment.train import DEFAULT_MODEL_PATH, train_sentiment
+    from groundswell.analyze.sentiment.analyzer import DEFAULT_MODEL
+    from groundswell.analyze.sentiment.train import train_sentiment
     from groundswell.store.analysis import list_corrections
 
     pairs: list[tuple[str, str]] = []
@@ -217,7 +221,9 @@ def train_sentiment_command(
         with desk.engine.connect() as conn:
             pairs = list_corrections(conn)
         console.print(f"{len(pairs)} corrections from the database", highlight=False)
-    result = train_sentiment(output or DEFAULT_MODEL_PATH, data_dir=data_dir, corrections=pairs)
+    result = train_sentiment(
+        output or DEFAULT_MODEL, data_dir=data_dir, corrections=pairs, heldout=heldout
+    )
     _print_json_last(result)
 
 

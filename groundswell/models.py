@@ -55,6 +55,8 @@ class Post:
     story_key: str | None = None
     is_repost: bool | None = None
     event_id: str | None = None
+    # Computed by a pure stage for the events stage, not stored.
+    event_terms: dict[str, float] | None = None
 
     @property
     def key(self) -> str:

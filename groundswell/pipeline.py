@@ -3,8 +3,8 @@
 The stages, in order:
 
 1. normalise (canonical URL, clean text, language, search tokens, pseudonym);
-2. sentiment, scheme matching, repost fingerprint: pure, per post, run in worker
-   processes for large batches (`groundswell.analyze.workers`);
+2. sentiment, scheme matching, repost fingerprint, event terms: pure, per post,
+   run in worker processes for large batches (`groundswell.analyze.workers`);
 3. stories (repost merging), then events (clustering): stateful, run here one
    batch at a time, only for posts not stored before;
 4. store: posts with their analysis, scheme matches, stories, events with heat
@@ -40,7 +40,7 @@ from groundswell.store.sources import authority_tiers
 
 __all__ = ["PURE_STAGES", "STATEFUL_STAGES", "Pipeline"]
 
-PURE_STAGES = ("normalise", "sentiment", "schemes", "fingerprint")
+PURE_STAGES = ("normalise", "sentiment", "schemes", "fingerprint", "event_terms")
 STATEFUL_STAGES = ("stories", "events")
 
 _EVENTS_STATE = "events"

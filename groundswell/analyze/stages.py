@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from groundswell.analyze.dedup import StoryIndex, StoryItem, fingerprint
-from groundswell.analyze.events import EventClusterer, EventItem
+from groundswell.analyze.events import EventClusterer, EventConfig, EventItem
+from groundswell.analyze.events.vectorize import extract_terms
 from groundswell.analyze.query import Document, SchemeMatcher
 from groundswell.analyze.sentiment import SentimentAnalyzer
 from groundswell.models import Post, SchemeHit
 
 __all__ = [
     "EventStage",
+    "EventTermsStage",
     "FingerprintStage",
     "SchemeStage",
     "SentimentStage",
@@ -100,12 +102,28 @@ def _as_bytes(value: object) -> bytes:
 
 
 @dataclass
+class EventTermsStage:
+    """The events stage's text work (terms and their boosts), done where it is cheap."""
+
+    name: str = "event_terms"
+
+    def run(self, posts: list[Post]) -> list[Post]:
+        weights = EventConfig().weights
+        for post in posts:
+            post.event_terms = dict(extract_terms(_headline_text(post), weights))
+        return posts
+
+
+@dataclass
 class StoryStage:
     index: StoryIndex
     name: str = "stories"
 
     def run(self, posts: list[Post]) -> list[Post]:
-        items = [StoryItem(key=p.key, text=p.text, time=p.time, title=p.title) for p in posts]
+        items = [
+            StoryItem(key=p.key, text=p.text, time=p.time, title=p.title, fingerprint=p.fingerprint)
+            for p in posts
+        ]
         for post, assignment in zip(posts, self.index.assign(items), strict=True):
             post.story_key = assignment.story_key
             post.is_repost = assignment.is_duplicate
@@ -126,11 +144,13 @@ class EventStage:
                 lang=p.lang,
                 source=str(p.source_id),
                 sentiment=p.sentiment,
+                terms=p.event_terms,
             )
             for p in posts
         ]
         for post, event_id in zip(posts, self.clusterer.add(items), strict=True):
             post.event_id = event_id
+            post.event_terms = None
         return posts
 
 

@@ -22,7 +22,13 @@ from sqlalchemy import Engine, select
 from groundswell.analyze.query import SchemeMatcher
 from groundswell.analyze.schemes import Scheme, compile_schemes, scheme_words
 from groundswell.analyze.sentiment import SentimentAnalyzer, load_analyzer
-from groundswell.analyze.stages import FingerprintStage, SchemeStage, SentimentStage, Stage
+from groundswell.analyze.stages import (
+    EventTermsStage,
+    FingerprintStage,
+    SchemeStage,
+    SentimentStage,
+    Stage,
+)
 from groundswell.analyze.tokenize import add_words, warm_up
 from groundswell.models import Post, RawItem, Rejected
 from groundswell.normalize.post import Normaliser
@@ -59,6 +65,7 @@ class PureAnalysis:
             SentimentStage(self.sentiment),
             SchemeStage(self.matcher, self.source_names),
             FingerprintStage(),
+            EventTermsStage(),
         ]
 
     def prepare(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, tuple_, update
+from sqlalchemy import Connection, and_, case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -87,8 +87,9 @@ def store_analysis(
     now = now or datetime.now(UTC)
     _merge_events(conn, merges)
     if batch:
-        _store_matches(conn, batch, _post_ids(conn, batch))
-        _refresh_stories(conn, {p.story_key for p in batch if p.story_key})
+        ids = _post_ids(conn, batch)
+        _store_matches(conn, batch, ids)
+        _update_stories(conn, batch, ids)
     _update_events(conn, batch, summaries, tiers, now)
 
 
@@ -139,28 +140,50 @@ def _store_matches(
         conn.execute(stmt, rows)
 
 
-def _refresh_stories(conn: Connection, keys: set[str]) -> None:
-    """Recount each touched story from its posts: exact, and idempotent by construction."""
-    for key in keys:
-        stats = conn.execute(
-            select(func.count(), func.min(posts.c.sort_at), func.max(posts.c.sort_at)).where(
-                posts.c.story_key == key
-            )
-        ).one()
-        original = conn.execute(
-            select(posts.c.id)
-            .where(posts.c.story_key == key)
-            .order_by(posts.c.sort_at, posts.c.id)
-            .limit(1)
-        ).scalar()
-        values = {
-            "original_post_id": original,
-            "posts": stats[0],
-            "first_seen": stats[1],
-            "last_seen": stats[2],
-        }
-        stmt = _insert(conn)(stories).values(story_key=key, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["story_key"], set_=values))
+def _update_stories(
+    conn: Connection, batch: Sequence[Post], ids: dict[tuple[int, str], int]
+) -> None:
+    """Add this batch's posts to their stories in one statement.
+
+    Counts are incremented, not recounted: the pipeline sends each post here once.
+    The original is the earliest post; a late-arriving earlier copy takes its place.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for post in sorted(batch, key=lambda p: p.time):
+        if post.story_key is None:
+            continue
+        post_id = ids.get((post.source_id or 0, bounded_key(post.dedup_key)))
+        group = groups.get(post.story_key)
+        if group is None:
+            groups[post.story_key] = {
+                "story_key": post.story_key,
+                "original_post_id": post_id,
+                "posts": 1,
+                "first_seen": post.time,
+                "last_seen": post.time,
+            }
+        else:
+            group["posts"] += 1
+            group["last_seen"] = post.time
+    if not groups:
+        return
+    stmt = _insert(conn)(stories)
+    new = stmt.excluded
+    earlier = new.first_seen < stories.c.first_seen
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["story_key"],
+        set_={
+            "posts": stories.c.posts + new.posts,
+            "original_post_id": case(
+                (earlier, new.original_post_id), else_=stories.c.original_post_id
+            ),
+            "first_seen": case((earlier, new.first_seen), else_=stories.c.first_seen),
+            "last_seen": case(
+                (new.last_seen > stories.c.last_seen, new.last_seen), else_=stories.c.last_seen
+            ),
+        },
+    )
+    conn.execute(stmt, list(groups.values()))
 
 
 def _update_events(
@@ -170,6 +193,8 @@ def _update_events(
     tiers: dict[int, int],
     now: datetime,
 ) -> None:
+    if not summaries:
+        return
     added_reposts: Counter[str] = Counter()
     added_engagement: dict[str, Counter[str]] = {}
     for post in batch:
@@ -180,32 +205,45 @@ def _update_events(
         for name, value in post.engagement.items():
             if isinstance(value, int | float):
                 totals[name] += int(value)
+    ids = list(summaries)
+    stored: dict[str, Any] = {}
+    for start in range(0, len(ids), 500):
+        query = select(events.c.id, events.c.reposts, events.c.engagement).where(
+            events.c.id.in_(ids[start : start + 500])
+        )
+        stored.update({row.id: row for row in conn.execute(query)})
+    rows = []
     for event_id, summary in summaries.items():
-        row = conn.execute(
-            select(events.c.reposts, events.c.engagement).where(events.c.id == event_id)
-        ).first()
+        row = stored.get(event_id)
         reposts = (row.reposts if row else 0) + added_reposts[event_id]
         engagement = Counter(row.engagement if row else {}) + added_engagement.get(
             event_id, Counter()
         )
         score = heat(_heat_inputs(summary, reposts, engagement, tiers))
-        values = {
-            "title": summary.title,
-            "key_terms": list(summary.key_terms),
-            "first_seen": summary.first_seen,
-            "last_seen": summary.last_seen,
-            "size": summary.size,
-            "sentiment_mix": dict(summary.sentiment_mix),
-            "sources": dict(summary.sources),
-            "reposts": reposts,
-            "engagement": dict(engagement),
-            "posts_per_hour": float(summary.posts_per_hour),
-            "heat": float(score.score),
-            "heat_components": dict(score.components),
-            "updated_at": now,
-        }
-        stmt = _insert(conn)(events).values(id=event_id, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        rows.append(
+            {
+                "id": event_id,
+                "title": summary.title,
+                "key_terms": list(summary.key_terms),
+                "first_seen": summary.first_seen,
+                "last_seen": summary.last_seen,
+                "size": summary.size,
+                "sentiment_mix": dict(summary.sentiment_mix),
+                "sources": dict(summary.sources),
+                "reposts": reposts,
+                "engagement": dict(engagement),
+                "posts_per_hour": float(summary.posts_per_hour),
+                "heat": float(score.score),
+                "heat_components": dict(score.components),
+                "updated_at": now,
+            }
+        )
+    stmt = _insert(conn)(events)
+    columns = [c for c in rows[0] if c != "id"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"], set_={c: getattr(stmt.excluded, c) for c in columns}
+    )
+    conn.execute(stmt, rows)
 
 
 def _heat_inputs(

@@ -45,6 +45,9 @@ class StoryItem:
     text: str
     time: datetime | None
     title: str = ""
+    # `fingerprint(text, title)` when already computed (the pipeline computes it
+    # in a worker process); it is then not computed again.
+    fingerprint: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,10 @@ class StoryIndex:
     def _assign_one(self, item: StoryItem) -> StoryAssignment:
         if item.key in self._assigned:
             return self._result(item.key)
-        value = fingerprint_of(item.text or "", item.title or "")
+        if item.fingerprint is not None:
+            value = decode_fingerprint(item.fingerprint)
+        else:
+            value = fingerprint_of(item.text or "", item.title or "")
         time = self._see(item.time)
         story, similarity = self._best_story(value)
         if story is None:

@@ -156,7 +156,7 @@ class EventClusterer:
             self._sweep()
         now = when if when is not None else self._clock
         text = f"{item.title}\n{item.text}" if item.title else item.text
-        terms = extract_terms(text, config.weights)
+        terms = item.terms if item.terms is not None else extract_terms(text, config.weights)
         self._frequencies.observe(terms)
         if len(self._frequencies.counts) > 2 * config.max_vocabulary:
             self._frequencies.prune(config.max_vocabulary)

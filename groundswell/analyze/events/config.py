@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,9 @@ class EventItem:
     source: str = ""
     sentiment: str | None = None
     title: str = ""
+    # `extract_terms(title + text)` when already computed (the pipeline does that in
+    # a worker process, with the default term weights); then not computed again.
+    terms: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
