@@ -237,7 +237,7 @@ def eval_sentiment(
     from groundswell.evaluate.sentiment import evaluate_sentiment
 
     analyzer = load_sentiment(ctx.obj["settings"])
-    _print_json_last(evaluate_sentiment(path, analyzer=analyzer))
+    evaluate_sentiment(path, analyzer=analyzer)  # prints its report, the JSON line last
 
 
 @eval_app.command("events")
@@ -252,7 +252,7 @@ def eval_events(
 
     if bad_times not in ("empty", "error"):
         raise typer.BadParameter("must be empty or error", param_hint="--bad-times")
-    _print_json_last(evaluate_events(path, bad_times=bad_times))
+    evaluate_events(path, bad_times=bad_times)  # prints its report, the JSON line last
 
 
 @eval_app.command("relevance")
@@ -263,7 +263,7 @@ def eval_relevance(
     """Precision/recall/F1 of a query against on-topic/off-topic labels."""
     from groundswell.evaluate.relevance import evaluate_relevance
 
-    _print_json_last(evaluate_relevance(path, query))
+    evaluate_relevance(path, query)  # prints its report, the JSON line last
 
 
 def register(app: typer.Typer) -> None:

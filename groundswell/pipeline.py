@@ -164,7 +164,8 @@ class Pipeline:
                     if post.event_id:
                         post.event_id = self._events.resolve(post.event_id)
                 result = store_posts(conn, batch)
-                touched = {p.event_id for p in fresh if p.event_id} | {new for _, new in merges}
+                survivors = {self._events.resolve(new) for _, new in merges}
+                touched = {p.event_id for p in fresh if p.event_id} | survivors
                 summaries = {
                     event_id: summary
                     for event_id in touched

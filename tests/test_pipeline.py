@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from groundswell.context import Desk
 from groundswell.models import RawItem, SourceBatch
@@ -216,3 +216,21 @@ def test_the_worker_pool_gives_the_same_analysis(tmp_path: Path) -> None:
         return out
 
     assert analyse(2, "pool") == analyse(1, "inline")
+
+
+def test_event_ids_stay_consistent_when_events_merge(desk: Desk) -> None:
+    """Real crisis tweets make the clusterer merge events; stored posts must follow."""
+    with (DATA / "events" / "en" / "crisislex_t26_dev.csv").open(encoding="utf-8") as handle:
+        rows = [r for _, r in zip(range(1500), csv.DictReader(handle), strict=False)]
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "crisis", "push", {"token": "t" * 20})
+    batches = [rows[i : i + 100] for i in range(0, len(rows), 100)]
+    for n, batch in enumerate(batches):
+        desk.pipeline.ingest(source.id, [item(r["id"], r["text"], n) for r in batch])
+    with desk.engine.connect() as conn:
+        post_events = conn.execute(
+            select(posts.c.event_id, func.count()).group_by(posts.c.event_id)
+        ).all()
+        stored = dict(conn.execute(select(events.c.id, events.c.size)).all())
+    assert all(event_id in stored for event_id, _ in post_events)
+    assert {e: n for e, n in post_events} == stored

@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 from rich.console import Console
+from sqlalchemy import func, select
 
 from groundswell.context import Desk
 from groundswell.demo.push_client import PushReplayer, push_source_spec
@@ -18,7 +19,9 @@ from groundswell.demo.server import DemoServer
 from groundswell.settings import Settings
 from groundswell.sources.registry import build_source
 from groundswell.store.posts import count_posts
+from groundswell.store.schemes import add_scheme, list_schemes
 from groundswell.store.sources import add_source, find_source, list_sources
+from groundswell.store.tables import events, post_matches
 from groundswell.store.tables import sources as sources_table
 
 DEMO_INTERVAL_SECONDS = 15
@@ -48,6 +51,31 @@ def register(desk: Desk, specs: list[dict[str, Any]]) -> None:
                 )
 
 
+# Schemes the demo starts with, so matches, events and spikes show from the first minute.
+DEMO_SCHEMES: list[dict[str, Any]] = [
+    {
+        "name": "demo: air travel",
+        "subject_words": ["flight*", "airline*", "airport*", "航班", "机场"],
+        "event_words": ["delay*", "cancel*", "lost", "stranded", "延误", "取消"],
+    },
+    {
+        "name": "demo: floods and storms",
+        "subject_words": ["flood*", "hurricane*", "storm*", "暴雨", "洪水", "台风", "内涝"],
+        "exclusion_words": ["brainstorm*"],
+    },
+    {"name": "demo: 拆迁", "subject_words": ["拆迁", "强拆"]},
+]
+
+
+def register_schemes(desk: Desk) -> None:
+    """Add the demo schemes that are not there yet (a user may have edited or removed some)."""
+    with desk.engine.begin() as conn:
+        present = {scheme.name for scheme in list_schemes(conn)}
+        for spec in DEMO_SCHEMES:
+            if spec["name"] not in present:
+                add_scheme(conn, **spec)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,6 +100,7 @@ async def run_demo(
     port = port or free_port()
     token = secrets.token_urlsafe(24)
     register(desk, [*server.source_specs(), push_source_spec(token)])
+    register_schemes(desk)
 
     from groundswell.web.app import create_app
 
@@ -105,7 +134,10 @@ async def run_demo(
         await api_task
         await asyncio.to_thread(server.stop)
     total = await asyncio.to_thread(_total, desk)
-    console.print(f"{total} posts stored. Try: groundswell search tariffs")
+    console.print(
+        f"{total} posts stored. Try: groundswell search tariffs · groundswell events"
+        " · groundswell spikes --window day"
+    )
     desk.close()
     return total
 
@@ -119,6 +151,12 @@ def _status_line(desk: Desk) -> str:
     with desk.engine.connect() as conn:
         records = [r for r in list_sources(conn) if r.name.startswith("demo-")]
         total = count_posts(conn)
+        matched = conn.execute(select(func.count(func.distinct(post_matches.c.post_id)))).scalar()
+        hottest = conn.execute(
+            select(events.c.title, events.c.size).order_by(events.c.heat.desc()).limit(1)
+        ).first()
     failing = [r.name for r in records if r.status == "failing"]
-    line = f"{total} posts from {len(records)} demo sources"
+    line = f"{total} posts from {len(records)} demo sources, {matched} matching a scheme"
+    if hottest:
+        line += f"; hottest event ({hottest.size} posts): {hottest.title[:60]}"
     return line + (f"; failing: {', '.join(failing)}" if failing else "")

@@ -85,37 +85,47 @@ def store_analysis(
     `summaries` holds every event to write: those with new posts and survivors.
     """
     now = now or datetime.now(UTC)
-    _merge_events(conn, merges)
+    carried = _merge_events(conn, merges)
     if batch:
         ids = _post_ids(conn, batch)
         _store_matches(conn, batch, ids)
         _update_stories(conn, batch, ids)
-    _update_events(conn, batch, summaries, tiers, now)
+    _update_events(conn, batch, summaries, tiers, now, carried)
 
 
-def _merge_events(conn: Connection, merges: Sequence[tuple[str, str]]) -> None:
+def _merge_events(
+    conn: Connection, merges: Sequence[tuple[str, str]]
+) -> dict[str, tuple[int, Counter[str]]]:
+    """Move merged-away events' posts to the survivors; return the totals they carried."""
+    final: dict[str, str] = {}
     for old, new in merges:
-        if old == new:
-            continue
-        conn.execute(update(posts).where(posts.c.event_id == old).values(event_id=new))
-        gone = conn.execute(
-            select(events.c.reposts, events.c.engagement).where(events.c.id == old)
-        ).first()
-        if gone is None:
-            continue
-        kept = conn.execute(
-            select(events.c.reposts, events.c.engagement).where(events.c.id == new)
-        ).first()
-        if kept is None:
-            conn.execute(update(events).where(events.c.id == old).values(id=new))
-            continue
-        engagement = Counter(kept.engagement) + Counter(gone.engagement)
-        conn.execute(
-            update(events)
-            .where(events.c.id == new)
-            .values(reposts=kept.reposts + gone.reposts, engagement=dict(engagement))
+        if old != new:
+            final[old] = new
+    for old in list(final):  # follow chains: a survivor may itself be merged later
+        seen = 0
+        while final[old] in final and seen < len(final):
+            final[old] = final[final[old]]
+            seen += 1
+    groups: dict[str, list[str]] = {}
+    for old, new in final.items():
+        if old != new:
+            groups.setdefault(new, []).append(old)
+    carried: dict[str, tuple[int, Counter[str]]] = {}
+    if not groups:
+        return carried
+    for new, olds in groups.items():
+        conn.execute(update(posts).where(posts.c.event_id.in_(olds)).values(event_id=new))
+    gone = list(final)
+    for start in range(0, len(gone), 500):
+        chunk = gone[start : start + 500]
+        query = select(events.c.id, events.c.reposts, events.c.engagement).where(
+            events.c.id.in_(chunk)
         )
-        conn.execute(events.delete().where(events.c.id == old))
+        for row in conn.execute(query):
+            reposts, engagement = carried.get(final[row.id], (0, Counter()))
+            carried[final[row.id]] = (reposts + row.reposts, engagement + Counter(row.engagement))
+        conn.execute(events.delete().where(events.c.id.in_(chunk)))
+    return carried
 
 
 def _store_matches(
@@ -192,6 +202,7 @@ def _update_events(
     summaries: dict[str, EventSummary],
     tiers: dict[int, int],
     now: datetime,
+    carried: dict[str, tuple[int, Counter[str]]],
 ) -> None:
     if not summaries:
         return
@@ -215,9 +226,12 @@ def _update_events(
     rows = []
     for event_id, summary in summaries.items():
         row = stored.get(event_id)
-        reposts = (row.reposts if row else 0) + added_reposts[event_id]
-        engagement = Counter(row.engagement if row else {}) + added_engagement.get(
-            event_id, Counter()
+        carried_reposts, carried_engagement = carried.get(event_id, (0, Counter()))
+        reposts = (row.reposts if row else 0) + added_reposts[event_id] + carried_reposts
+        engagement = (
+            Counter(row.engagement if row else {})
+            + added_engagement.get(event_id, Counter())
+            + carried_engagement
         )
         score = heat(_heat_inputs(summary, reposts, engagement, tiers))
         rows.append(

@@ -44,6 +44,12 @@ __all__ = ["EventClusterer"]
 STATE_VERSION = 1
 # Runner-up events checked for a merge after each post joins its best event.
 MERGE_CANDIDATES = 2
+# A post looks for its event through its most heavily weighted terms only, and
+# skips a term carried by more active events than this (it says little).
+CANDIDATE_TERMS = 30
+MAX_CANDIDATE_POSTINGS = 100
+# Of the events found that way, the best this many by those terms are scored exactly.
+MAX_CANDIDATES = 10
 _HAS_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -185,11 +191,29 @@ class EventClusterer:
         self, vector: SparseVector, now: float | None
     ) -> list[tuple[Cluster, float, float]]:
         """Best active events by decayed cosine: (event, score, raw dot with its centroid)."""
-        dots: dict[str, float] = {}
         active = self._active
-        for term, weight in vector.items():
-            for event_id in self._postings.get(term, ()):
-                dots[event_id] = dots.get(event_id, 0.0) + weight * active[event_id].centroid[term]
+        postings = self._postings
+        # Candidates are the events sharing one of the post's most distinctive terms;
+        # common terms are in thousands of events and would make each post cost
+        # O(active events). The score is then the exact dot over all the post's terms.
+        partial: dict[str, float] = {}
+        for term, weight in heapq.nlargest(CANDIDATE_TERMS, vector.items(), key=_by_weight):
+            ids = postings.get(term)
+            if ids and len(ids) <= MAX_CANDIDATE_POSTINGS:
+                for event_id in ids:
+                    score = weight * active[event_id].centroid[term]
+                    partial[event_id] = partial.get(event_id, 0.0) + score
+        if len(partial) > MAX_CANDIDATES:
+            partial = {e: 0.0 for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial.get)}
+        dots: dict[str, float] = {}
+        for event_id in partial:
+            centroid = active[event_id].centroid
+            dot = 0.0
+            for term, weight in vector.items():
+                value = centroid.get(term)
+                if value is not None:
+                    dot += weight * value
+            dots[event_id] = dot
         half_life = self.config.half_life_hours * 3600.0
         scored: list[tuple[Cluster, float, float]] = []
         for event_id, dot in dots.items():
@@ -320,3 +344,7 @@ class EventClusterer:
             title_chars=config.title_chars,
             velocity_window_hours=config.velocity_window_hours,
         )
+
+
+def _by_weight(entry: tuple[str, float]) -> float:
+    return entry[1]
