@@ -90,6 +90,9 @@ def sources_add(
     interval: Annotated[
         int | None, typer.Option("--interval", help="Seconds between collections.")
     ] = None,
+    tier: Annotated[
+        int, typer.Option("--tier", help="Authority: 1 national ... 4 ordinary (for heat).")
+    ] = 4,
 ) -> None:
     """Register a source; its config is validated before it is stored."""
     from groundswell.sources.registry import build_source
@@ -101,8 +104,30 @@ def sources_add(
     source = build_source(kind, config)
     desk = _desk(ctx)
     with desk.engine.begin() as conn:
-        add_source(conn, name, kind, source.config.model_dump(), interval_seconds=interval)
+        add_source(
+            conn,
+            name,
+            kind,
+            source.config.model_dump(),
+            interval_seconds=interval,
+            authority_tier=tier,
+        )
     console.print(f"added {kind} source {name!r}")
+
+
+@sources_app.command("tier")
+def sources_tier(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The source's name.")],
+    tier: Annotated[int, typer.Argument(help="1 national, 2 major, 3 local, 4 ordinary.")],
+) -> None:
+    """Set how much a source's word weighs in the heat of the events it carries."""
+    from groundswell.store.sources import set_authority_tier
+
+    desk = _desk(ctx)
+    with desk.engine.begin() as conn:
+        set_authority_tier(conn, name, tier)
+    console.print(f"source {name!r} is now authority tier {tier}")
 
 
 @sources_app.command("list")
@@ -121,12 +146,15 @@ def sources_list(
         for record in records:
             print(json.dumps(source_json(record), ensure_ascii=False))
         return
-    table = Table("name", "kind", "status", "posts", "last success", "failures", "last error")
+    table = Table(
+        "name", "kind", "tier", "status", "posts", "last success", "failures", "last error"
+    )
     for r in records:
         style = {"failing": "red", "ok": "green"}.get(r.status, "yellow")
         table.add_row(
             r.name,
             r.kind,
+            str(r.authority_tier),
             f"[{style}]{r.status}[/]",
             str(r.posts_total),
             r.last_success_at.strftime("%Y-%m-%d %H:%M:%S") if r.last_success_at else "never",

@@ -8,6 +8,7 @@ object: that line is the contract scripts and acceptance checks read.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -222,7 +223,11 @@ def train_sentiment_command(
             pairs = list_corrections(conn)
         console.print(f"{len(pairs)} corrections from the database", highlight=False)
     result = train_sentiment(
-        output or DEFAULT_MODEL, data_dir=data_dir, corrections=pairs, heldout=heldout
+        output or DEFAULT_MODEL,
+        data_dir=data_dir,
+        corrections=pairs,
+        heldout=heldout,
+        out=sys.stdout,
     )
     _print_json_last(result)
 
@@ -237,7 +242,9 @@ def eval_sentiment(
     from groundswell.evaluate.sentiment import evaluate_sentiment
 
     analyzer = load_sentiment(ctx.obj["settings"])
-    evaluate_sentiment(path, analyzer=analyzer)  # prints its report, the JSON line last
+    evaluate_sentiment(
+        path, analyzer=analyzer, out=sys.stdout
+    )  # prints its report, the JSON line last
 
 
 @eval_app.command("events")
@@ -252,7 +259,9 @@ def eval_events(
 
     if bad_times not in ("empty", "error"):
         raise typer.BadParameter("must be empty or error", param_hint="--bad-times")
-    evaluate_events(path, bad_times=bad_times)  # prints its report, the JSON line last
+    evaluate_events(
+        path, bad_times=bad_times, out=sys.stdout
+    )  # prints its report, the JSON line last
 
 
 @eval_app.command("relevance")
@@ -263,7 +272,7 @@ def eval_relevance(
     """Precision/recall/F1 of a query against on-topic/off-topic labels."""
     from groundswell.evaluate.relevance import evaluate_relevance
 
-    evaluate_relevance(path, query)  # prints its report, the JSON line last
+    evaluate_relevance(path, query, out=sys.stdout)  # prints its report, the JSON line last
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from groundswell.cli import app
@@ -85,3 +86,73 @@ def test_eval_relevance_and_events_print_the_json_contract(sqlite_url: str, tmp_
         "docs_per_s",
     }
     assert result["n"] == 600
+
+
+def test_source_authority_tier(sqlite_url: str) -> None:
+    cli(
+        sqlite_url,
+        "sources",
+        "add",
+        "xinhua",
+        "--kind",
+        "rss",
+        "--url",
+        "https://x.example/rss",
+        "--tier",
+        "1",
+    )
+    cli(sqlite_url, "sources", "add", "blog", "--kind", "rss", "--url", "https://b.example/rss")
+    listed = {
+        s["name"]: s
+        for s in map(json.loads, cli(sqlite_url, "sources", "list", "--json").splitlines())
+    }
+    assert (listed["xinhua"]["authority_tier"], listed["blog"]["authority_tier"]) == (1, 4)
+    cli(sqlite_url, "sources", "tier", "blog", "3")
+    listed = {
+        s["name"]: s
+        for s in map(json.loads, cli(sqlite_url, "sources", "list", "--json").splitlines())
+    }
+    assert listed["blog"]["authority_tier"] == 3
+    bad = runner.invoke(app, ["--db", sqlite_url, "sources", "tier", "blog", "7"])
+    assert bad.exit_code != 0
+
+
+def test_train_with_corrections_then_eval_with_the_new_model(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A correction stored through the API's path reaches `train sentiment`; the model evals."""
+    from groundswell.models import RawItem
+    from groundswell.store.analysis import add_correction
+    from groundswell.store.sources import add_source
+    from tests.analyze.sentiment.test_train import _small_data
+    from tests.conftest import make_desk
+
+    desk = make_desk(sqlite_url)
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "s", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(
+        source.id, [RawItem(raw={}, external_id="1", text="The bus was late again")]
+    )
+    with desk.engine.begin() as conn:
+        add_correction(conn, 1, "negative")
+    desk.close()
+    data = _small_data(tmp_path / "data")
+    model = tmp_path / "model.npz"
+    output = cli(
+        sqlite_url,
+        "train",
+        "sentiment",
+        "--data",
+        str(data),
+        "--output",
+        str(model),
+        "--no-heldout",
+    )
+    assert "1 corrections from the database" in output
+    assert model.is_file()
+    last_json(output)  # the last line is JSON
+    sample = subset(DATA / "sentiment" / "en" / "tweeteval_val.csv", tmp_path / "t.csv", 300)
+    monkeypatch.setenv("GROUNDSWELL_SENTIMENT_MODEL_PATH", str(model))
+    result = last_json(cli(sqlite_url, "eval", "sentiment", str(sample)))
+    assert set(result) >= {"n", "macro_f1", "accuracy", "docs_per_s"} and result["n"] == 300
+    assert 0.0 <= float(result["macro_f1"]) <= 1.0  # type: ignore[arg-type]

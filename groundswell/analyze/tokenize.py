@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 
 import jieba
 
+from groundswell.analyze.fold import to_simplified
+
 __all__ = ["add_words", "index_tokens", "query_tokens", "warm_up"]
 
 jieba.setLogLevel(logging.WARNING)
@@ -74,6 +76,9 @@ def _tokens(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
     text = _normalise(text)
     if not _HAS_HAN.search(text):
         return _WORDS.findall(text)
+    # Traditional and Simplified are one language to a reader (and to a query):
+    # index and query the Simplified form; jieba's dictionary is Simplified too.
+    text = to_simplified(text)
     out: list[str] = []
     for han, other in _RUNS.findall(text):
         if not han:

@@ -210,3 +210,10 @@ def authority_tiers(conn: Connection) -> dict[int, int]:
     return {
         r.id: r.authority_tier for r in conn.execute(select(sources.c.id, sources.c.authority_tier))
     }
+
+
+def set_authority_tier(conn: Connection, name: str, tier: int) -> None:
+    if tier not in AUTHORITY_TIERS:
+        raise ConfigError(f"authority tier must be one of {sorted(AUTHORITY_TIERS)}")
+    record = get_source(conn, name)
+    conn.execute(update(sources).where(sources.c.id == record.id).values(authority_tier=tier))

@@ -45,6 +45,7 @@ def source_json(record: Any) -> dict[str, Any]:
         "consecutive_failures": record.consecutive_failures,
         "last_error": record.last_error,
         "posts_total": record.posts_total,
+        "authority_tier": record.authority_tier,
     }
 
 

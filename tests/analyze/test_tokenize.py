@@ -132,3 +132,18 @@ def test_unpunctuated_han_flood_stays_fast() -> None:
     tokens = index_tokens("中" * 100_000, "zh").split()
     assert time.perf_counter() - start < 8  # unsliced, jieba's HMM takes ~25 s here
     assert tokens and all(set(t) == {"中"} for t in tokens)
+
+
+def test_traditional_and_simplified_index_and_query_alike() -> None:
+    assert index_tokens("臺灣頭髮發展問題", "zh") == index_tokens("台湾头发发展问题", "zh")
+    assert set(query_tokens("台湾")) <= set(index_tokens("關於臺灣的新聞", "zh").split())
+
+
+def test_scheme_words_become_tokens() -> None:
+    from groundswell.analyze.tokenize import add_words
+
+    text = "新冠疫苗接种点排长队"
+    assert "疫苗接种点" not in index_tokens(text, "zh").split()
+    assert add_words(["疫苗接种点", "flood", "疫苗接种点"]) == 1  # Han words only, once
+    assert "疫苗接种点" in index_tokens(text, "zh").split()
+    assert "疫苗接种点" in query_tokens("疫苗接种点")
