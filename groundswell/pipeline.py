@@ -44,9 +44,10 @@ PURE_STAGES = ("normalise", "sentiment", "schemes", "fingerprint", "event_terms"
 STATEFUL_STAGES = ("stories", "events")
 
 _EVENTS_STATE = "events"
-# The clusterer's state is saved at most this often (and when the pipeline closes):
+# The clusterer's state (megabytes at a busy desk) is saved at most this often, and
+# when the pipeline closes:
 # a crash loses at most this much of its memory, never a post or an event id.
-_STATE_SAVE_SECONDS = 60.0
+_STATE_SAVE_SECONDS = 300.0
 
 
 class Pipeline:
