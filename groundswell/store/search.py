@@ -59,6 +59,11 @@ class SearchHit:
     collected_at: datetime
     engagement: dict[str, Any]
     score: float | None
+    sentiment: str | None = None
+    sentiment_confidence: float | None = None
+    story_key: str | None = None
+    is_repost: bool | None = None
+    event_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,11 @@ class SearchHit:
             "collected_at": self.collected_at.isoformat(),
             "engagement": self.engagement,
             "score": self.score,
+            "sentiment": self.sentiment,
+            "sentiment_confidence": self.sentiment_confidence,
+            "story_key": self.story_key,
+            "is_repost": self.is_repost,
+            "event_id": self.event_id,
         }
 
 
@@ -118,6 +128,11 @@ COLUMNS = (
     posts.c.published_at,
     posts.c.collected_at,
     posts.c.engagement,
+    posts.c.sentiment,
+    posts.c.sentiment_confidence,
+    posts.c.story_key,
+    posts.c.is_repost,
+    posts.c.event_id,
 )
 FTS = table("posts_fts", column("rowid"), column("rank"))
 
@@ -289,4 +304,9 @@ def _hit(m: Any) -> SearchHit:
         collected_at=m["collected_at"],
         engagement=m["engagement"],
         score=float(m["score"]) if m["score"] is not None else None,
+        sentiment=m["sentiment"],
+        sentiment_confidence=m["sentiment_confidence"],
+        story_key=m["story_key"],
+        is_repost=m["is_repost"],
+        event_id=m["event_id"],
     )

@@ -72,6 +72,14 @@ async def test_pushed_posts_match_a_scheme_and_form_events(client: httpx.AsyncCl
     spikes = await client.get("/api/spikes", params={"window": "day"})
     assert spikes.status_code == 200 and isinstance(spikes.json(), list)
     assert (await client.get("/api/spikes", params={"window": "year"})).status_code == 422
+    hits = (await client.get("/api/posts", params={"q": "地铁"})).json()["items"]
+    assert len(hits) == 2
+    assert all(h["sentiment"] in {"negative", "neutral", "positive"} for h in hits)
+    assert len({h["story_key"] for h in hits}) == 1 and {h["is_repost"] for h in hits} == {
+        True,
+        False,
+    }
+    assert hits[0]["event_id"] == events[0]["id"]
 
 
 async def test_sentiment_correction_is_applied_and_kept(
