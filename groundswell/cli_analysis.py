@@ -37,6 +37,10 @@ def _desk(ctx: typer.Context) -> Desk:
     return Desk.open(settings)
 
 
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 def _print_json_last(result: dict[str, object]) -> None:
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
@@ -144,16 +148,18 @@ def events(
     ] = 72,
     limit: Annotated[int, typer.Option("--limit", help="How many events.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    at: Annotated[datetime | None, typer.Option("--at", help="As of this time.")] = None,
 ) -> None:
     """The hottest recent events: size, sentiment mix, sources and heat."""
     from groundswell.store.events import top_events
 
+    now = at.replace(tzinfo=UTC) if at and at.tzinfo is None else at
     desk = _desk(ctx)
     with desk.engine.connect() as conn:
-        rows = top_events(conn, since_hours=hours, limit=limit)
+        rows = top_events(conn, since_hours=hours, limit=limit, now=now)
     if as_json:
         for row in rows:
-            print(json.dumps(row, ensure_ascii=False, default=str))
+            print(json.dumps(row, ensure_ascii=False, default=_iso))
         return
     table = Table("heat", "posts", "neg", "last seen", "title")
     for row in rows:
@@ -162,7 +168,7 @@ def events(
             f"{row['heat']:.0f}",
             str(row["size"]),
             f"{negative / max(row['size'], 1):.0%}",
-            row["last_seen"].strftime("%m-%d %H:%M"),
+            row["last_seen"].strftime("%Y-%m-%d %H:%M"),
             row["title"][:80],
         )
     console.print(table)
@@ -183,7 +189,7 @@ def spikes(
         found = detect_spikes(conn, now, window)
     for spike in found:
         if as_json:
-            print(json.dumps(spike.as_dict(), ensure_ascii=False, default=str))
+            print(json.dumps(spike.as_dict(), ensure_ascii=False, default=_iso))
         else:
             console.print(f"[bold]{spike.subject}[/]: {spike.result.explanation}", highlight=False)
     if not found and not as_json:

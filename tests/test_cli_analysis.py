@@ -58,7 +58,13 @@ def test_schemes_then_import_then_events_and_spikes(sqlite_url: str, tmp_path: P
     ]
     assert events and all(e["size"] >= 1 for e in events)
     assert events == sorted(events, key=lambda e: -e["heat"])
-    cli(sqlite_url, "spikes", "--window", "day", "--at", "2026-07-26T00:00:00")
+    at = "2026-07-26T00:00:00"
+    day = [
+        json.loads(x)
+        for x in cli(sqlite_url, "events", "--at", at, "--hours", "24", "--json").splitlines()
+    ]
+    assert day and all("2026-07-25T00:00" <= e["last_seen"][:16] <= "2026-07-26T00:00" for e in day)
+    cli(sqlite_url, "spikes", "--window", "day", "--at", at)
     cli(sqlite_url, "schemes", "remove", "trade")
     bad = runner.invoke(
         app, ["--db", sqlite_url, "schemes", "add", "bad", "--query", "tariff AND ("]

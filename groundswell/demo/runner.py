@@ -7,6 +7,7 @@ import contextlib
 import secrets
 import socket
 import time
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -134,9 +135,11 @@ async def run_demo(
         await api_task
         await asyncio.to_thread(server.stop)
     total = await asyncio.to_thread(_total, desk)
+    newest = await asyncio.to_thread(_newest, desk)
+    at = f" --at {newest:%Y-%m-%dT%H:%M}" if newest else ""  # replayed data keeps its times
     console.print(
-        f"{total} posts stored. Try: groundswell search tariffs · groundswell events"
-        " · groundswell spikes --window day"
+        f"{total} posts stored. Try: groundswell search tariffs · groundswell events{at}"
+        f" · groundswell spikes --window day{at}"
     )
     desk.close()
     return total
@@ -145,6 +148,11 @@ async def run_demo(
 def _total(desk: Desk) -> int:
     with desk.engine.connect() as conn:
         return count_posts(conn)
+
+
+def _newest(desk: Desk) -> datetime | None:
+    with desk.engine.connect() as conn:
+        return conn.execute(select(func.max(events.c.last_seen))).scalar()
 
 
 def _status_line(desk: Desk) -> str:

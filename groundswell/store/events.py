@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, true
 
 from groundswell.store.tables import events, posts, sources
 
@@ -15,11 +15,16 @@ __all__ = ["event_posts", "get_event", "top_events"]
 def top_events(
     conn: Connection, *, since_hours: float = 72, limit: int = 20, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Events seen in the last `since_hours`, hottest first."""
+    """Events seen in the last `since_hours` before `now`, hottest first.
+
+    Without `now` nothing is cut at the top (a post dated in the future by a
+    wrong clock must not hide its event); with it, later events are left out.
+    """
     since = (now or datetime.now(UTC)) - timedelta(hours=since_hours)
     query = (
         select(events)
         .where(events.c.last_seen >= since)
+        .where(events.c.last_seen <= now if now is not None else true())
         .order_by(events.c.heat.desc(), events.c.last_seen.desc())
         .limit(limit)
     )
