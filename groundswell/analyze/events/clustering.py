@@ -60,7 +60,9 @@ class EventClusterer:
         self.config = config
         self._frequencies = self._new_frequencies()
         self._active: OrderedDict[str, Cluster] = OrderedDict()  # least recently joined first
-        self._postings: dict[str, set[str]] = {}
+        # term -> {active event id: the term's weight in its centroid}, kept equal to the
+        # centroids: finding candidates then reads one dict per term, not one per event.
+        self._postings: dict[str, dict[str, float]] = {}
         self._event_of_key: dict[str, str] = {}
         self._closed: OrderedDict[str, EventSummary] = OrderedDict()
         self._clock: float | None = None
@@ -133,7 +135,7 @@ class EventClusterer:
             cluster = Cluster.from_dict(data)
             clusterer._active[cluster.event_id] = cluster
             for term in cluster.centroid:
-                clusterer._postings.setdefault(term, set()).add(cluster.event_id)
+                clusterer._post(term, cluster)
             for key in cluster.keys:
                 clusterer._event_of_key[key] = cluster.event_id
         clusterer._aliases = dict(state["aliases"])
@@ -197,20 +199,21 @@ class EventClusterer:
         # common terms are in thousands of events and would make each post cost
         # O(active events). The score is then the exact dot over all the post's terms.
         partial: dict[str, float] = {}
+        partial_get = partial.get
         for term, weight in heapq.nlargest(CANDIDATE_TERMS, vector.items(), key=_by_weight):
-            ids = postings.get(term)
-            if ids and len(ids) <= MAX_CANDIDATE_POSTINGS:
-                for event_id in ids:
-                    score = weight * active[event_id].centroid[term]
-                    partial[event_id] = partial.get(event_id, 0.0) + score
+            events = postings.get(term)
+            if events and len(events) <= MAX_CANDIDATE_POSTINGS:
+                for event_id, value in events.items():
+                    partial[event_id] = partial_get(event_id, 0.0) + weight * value
         if len(partial) > MAX_CANDIDATES:
-            partial = {e: 0.0 for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial.get)}
+            partial = {e: 0.0 for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial_get)}
+        terms = list(vector.items())
         dots: dict[str, float] = {}
         for event_id in partial:
-            centroid = active[event_id].centroid
+            centroid_get = active[event_id].centroid.get
             dot = 0.0
-            for term, weight in vector.items():
-                value = centroid.get(term)
+            for term, weight in terms:
+                value = centroid_get(term)
                 if value is not None:
                     dot += weight * value
             dots[event_id] = dot
@@ -246,7 +249,7 @@ class EventClusterer:
                 keep.centroid[term] += weight
             else:
                 keep.centroid[term] = weight
-                self._postings.setdefault(term, set()).add(keep.event_id)
+            self._post(term, keep)
         keep.norm2 = sum(w * w for w in keep.centroid.values())
         keep.absorb(gone)
         for key in gone.keys:
@@ -274,12 +277,14 @@ class EventClusterer:
     def _join(self, cluster: Cluster, vector: SparseVector, dot: float) -> None:
         centroid = cluster.centroid
         postings = self._postings
+        event_id = cluster.event_id
         for term, weight in vector.items():
-            if term in centroid:
-                centroid[term] += weight
+            value = centroid[term] = centroid.get(term, 0.0) + weight
+            events = postings.get(term)
+            if events is None:
+                postings[term] = {event_id: value}
             else:
-                centroid[term] = weight
-                postings.setdefault(term, set()).add(cluster.event_id)
+                events[event_id] = value
         # |c + v|^2 = |c|^2 + 2 c.v + |v|^2, and |v| is 1 for any non-empty vector.
         cluster.norm2 += 2.0 * dot + (1.0 if vector else 0.0)
         self._active.move_to_end(cluster.event_id)
@@ -294,10 +299,13 @@ class EventClusterer:
         cluster.centroid = dict(ranked[:keep])
         cluster.norm2 = sum(w * w for w in cluster.centroid.values())
 
+    def _post(self, term: str, cluster: Cluster) -> None:
+        self._postings.setdefault(term, {})[cluster.event_id] = cluster.centroid[term]
+
     def _unpost(self, term: str, event_id: str) -> None:
         events = self._postings.get(term)
         if events is not None:
-            events.discard(event_id)
+            events.pop(event_id, None)
             if not events:
                 del self._postings[term]
 
