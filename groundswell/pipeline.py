@@ -17,6 +17,7 @@ so live and replayed posts are judged the same way.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -117,9 +118,10 @@ class Pipeline:
         with INGEST_SECONDS.time():
             if len(items) >= POOL_MIN_ITEMS and self._pool_size() > 1:
                 batches = [SourceBatch(items=items, rejected=list(rejected or []))]
-                return sum(
-                    self.ingest_many(source_id, batches, collected_at=collected_at), StoreResult()
-                )
+                total = StoreResult()
+                for result in self.ingest_many(source_id, batches, collected_at=collected_at):
+                    total += result
+                return total
             pure = self.pure()
             batch, bad = pure.prepare(self.engine, source_id, items, collected_at)
             return self._finish(source_id, batch, [*(rejected or []), *bad])
@@ -186,8 +188,6 @@ class Pipeline:
         self._state_saved_at = now
 
     def _pool_size(self) -> int:
-        import os
-
         return self.settings.analysis_processes or os.cpu_count() or 1
 
     def _get_pool(self) -> AnalysisPool:

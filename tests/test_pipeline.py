@@ -234,3 +234,17 @@ def test_event_ids_stay_consistent_when_events_merge(desk: Desk) -> None:
         stored = dict(conn.execute(select(events.c.id, events.c.size)).all())
     assert all(event_id in stored for event_id, _ in post_events)
     assert {e: n for e, n in post_events} == stored
+
+
+def test_a_large_batch_through_ingest_uses_the_pool(tmp_path: Path) -> None:
+    """A poll or push of 200+ items goes to the workers and adds up the chunks' results."""
+    rows = weibo_rows(450)
+    batch = [item(f"w{r['id']}", r["text"], i) for i, r in enumerate(rows)]
+    desk = make_desk(f"sqlite:///{tmp_path}/big.db", analysis_processes=2)
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    first = desk.pipeline.ingest(source.id, batch)
+    again = desk.pipeline.ingest(source.id, batch)
+    desk.close()
+    assert (first.stored, first.duplicates) == (len(batch), 0)
+    assert (again.stored, again.duplicates) == (0, len(batch))
