@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from groundswell.analyze.dedup import StoryIndex
 from groundswell.analyze.events import EventClusterer, EventConfig
-from groundswell.analyze.stages import EventStage, Stage, StoryStage
+from groundswell.analyze.stages import EventStage, Stage, StoryStage, run_stages
 from groundswell.analyze.workers import POOL_MIN_ITEMS, AnalysisPool, PureAnalysis
 from groundswell.analyze.workers import load_pure_analysis as _load_pure
 from groundswell.metrics import INGEST_SECONDS
@@ -158,9 +158,7 @@ class Pipeline:
             with self.engine.begin() as conn:
                 known = known_dedup_keys(conn, source_id, [p.dedup_key for p in batch])
                 fresh = _unique([p for p in batch if p.dedup_key not in known])
-                for stage in stages:
-                    if fresh:
-                        fresh = stage.run(fresh)
+                fresh = run_stages(stages, fresh)
                 assert self._events is not None
                 merges = self._events.take_merges()
                 for post in fresh:

@@ -248,3 +248,20 @@ def test_a_large_batch_through_ingest_uses_the_pool(tmp_path: Path) -> None:
     desk.close()
     assert (first.stored, first.duplicates) == (len(batch), 0)
     assert (again.stored, again.duplicates) == (0, len(batch))
+
+
+def test_source_field_works_for_a_source_added_after_the_models_loaded(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        scheme = add_scheme(conn, "from city", query="source:city-news AND flood*")
+        old = add_source(conn, "old", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(old.id, [item("a", "Flooding downtown", 0)])  # loads the models
+    with desk.engine.begin() as conn:
+        city = add_source(conn, "city-news", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(city.id, [item("b", "Flooding downtown again", 1)])
+    with desk.engine.connect() as conn:
+        matched = conn.execute(
+            select(posts.c.external_id)
+            .join(post_matches, post_matches.c.post_id == posts.c.id)
+            .where(post_matches.c.scheme_id == scheme.id)
+        ).scalars()
+        assert list(matched) == ["b"]

@@ -33,6 +33,7 @@ __all__ = [
     "SentimentStage",
     "Stage",
     "StoryStage",
+    "run_stages",
 ]
 
 # Sentiment and events read the beginning of long posts: the lead paragraph carries
@@ -155,6 +156,7 @@ class EventStage:
 
 
 def run_stages(stages: Sequence[Stage], posts: list[Post]) -> list[Post]:
+    """Each stage in order over the batch (stages fill the posts in place)."""
     for stage in stages:
         if posts:
             posts = stage.run(posts)

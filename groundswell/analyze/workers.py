@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing import get_context
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from groundswell.analyze.query import SchemeMatcher
 from groundswell.analyze.schemes import Scheme, compile_schemes, scheme_words
@@ -28,6 +28,7 @@ from groundswell.analyze.stages import (
     SchemeStage,
     SentimentStage,
     Stage,
+    run_stages,
 )
 from groundswell.analyze.tokenize import add_words, warm_up
 from groundswell.models import Post, RawItem, Rejected
@@ -79,10 +80,9 @@ class PureAnalysis:
         batch, bad = self.normaliser.normalise(items, source_id, collected_at)
         with engine.connect() as conn:
             known = known_dedup_keys(conn, source_id, [p.dedup_key for p in batch])
-        fresh = [p for p in batch if p.dedup_key not in known]
-        for stage in self.stages():
-            if fresh:
-                fresh = stage.run(fresh)
+            if source_id not in self.source_names:  # a source added since the models loaded
+                self.source_names.update(_source_names(conn))
+        run_stages(self.stages(), [p for p in batch if p.dedup_key not in known])
         return batch, bad
 
 
@@ -95,7 +95,7 @@ def load_pure_analysis(
     with engine.connect() as conn:
         version = schemes_version(conn)
         schemes = list_schemes(conn, enabled_only=True)
-        names = {r.id: r.name for r in conn.execute(select(sources.c.id, sources.c.name))}
+        names = _source_names(conn)
     return PureAnalysis(
         normaliser=normaliser,
         sentiment=sentiment or load_sentiment(settings),
@@ -103,6 +103,10 @@ def load_pure_analysis(
         source_names=names,
         schemes_version=version,
     )
+
+
+def _source_names(conn: Connection) -> dict[int, str]:
+    return {r.id: r.name for r in conn.execute(select(sources.c.id, sources.c.name))}
 
 
 def load_sentiment(settings: Settings) -> SentimentAnalyzer:
