@@ -16,13 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from groundswell.analyze.events import EventSummary
 from groundswell.analyze.heat import HeatInputs, heat
 from groundswell.errors import ConfigError
 from groundswell.models import Post, bounded_key
+from groundswell.store.posts import dialect_insert
 from groundswell.store.tables import (
     analysis_state,
     events,
@@ -43,10 +42,6 @@ __all__ = [
 ]
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
-
-
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def _post_ids(conn: Connection, batch: Sequence[Post]) -> dict[tuple[int, str], int]:
@@ -146,7 +141,7 @@ def _store_matches(
             for hit in post.matches
         )
     if rows:
-        stmt = _insert(conn)(post_matches).on_conflict_do_nothing()
+        stmt = dialect_insert(conn)(post_matches).on_conflict_do_nothing()
         conn.execute(stmt, rows)
 
 
@@ -177,7 +172,7 @@ def _update_stories(
             group["last_seen"] = post.time
     if not groups:
         return
-    stmt = _insert(conn)(stories)
+    stmt = dialect_insert(conn)(stories)
     new = stmt.excluded
     earlier = new.first_seen < stories.c.first_seen
     stmt = stmt.on_conflict_do_update(
@@ -252,7 +247,7 @@ def _update_events(
                 "updated_at": now,
             }
         )
-    stmt = _insert(conn)(events)
+    stmt = dialect_insert(conn)(events)
     columns = [c for c in rows[0] if c != "id"]
     stmt = stmt.on_conflict_do_update(
         index_elements=["id"], set_={c: getattr(stmt.excluded, c) for c in columns}
@@ -309,7 +304,7 @@ def save_state(
     conn: Connection, name: str, state: dict[str, Any], now: datetime | None = None
 ) -> None:
     values = {"state": state, "updated_at": now or datetime.now(UTC)}
-    stmt = _insert(conn)(analysis_state).values(name=name, **values)
+    stmt = dialect_insert(conn)(analysis_state).values(name=name, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "MAX_KEY_CHARS",
     "StoreResult",
     "bounded_key",
+    "dialect_insert",
     "known_dedup_keys",
     "store_posts",
     "store_rejected",
@@ -54,6 +55,11 @@ def storable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [storable(v) for v in value]
     return value
+
+
+def dialect_insert(conn: Connection) -> Any:
+    """The backend's INSERT, which has ON CONFLICT (both dialects spell it the same)."""
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def post_row(post: Post) -> dict[str, object]:
@@ -97,7 +103,7 @@ def store_posts(conn: Connection, batch: list[Post]) -> StoreResult:
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         inserted = _insert_postgres(conn, list(rows.values()))
     else:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(conn)
         stmt = (
             insert(posts)
             .on_conflict_do_nothing(index_elements=["source_id", "dedup_key"])
