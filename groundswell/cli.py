@@ -271,19 +271,29 @@ def bench(
     import runpy
 
     sys.path.insert(0, str(Path.cwd()))  # bench/ lives in the checkout, not the package
-    sys.argv = [f"bench.{name}", *(args or [])]
+    module = name.replace("-", "_")  # `bench alert-latency` runs bench/alert_latency.py
+    sys.argv = [f"bench.{module}", *(args or [])]
     try:
-        runpy.run_module(f"bench.{name}", run_name="__main__")
+        runpy.run_module(f"bench.{module}", run_name="__main__")
     except ImportError as exc:
         raise GroundswellError(
             f"no benchmark {name!r} (run from the project checkout): {exc}"
         ) from exc
 
 
-from groundswell import cli_analysis, cli_sources  # noqa: E402  (they register on `app`)
+from groundswell import (  # noqa: E402  (they register on `app`)
+    cli_alerts,
+    cli_analysis,
+    cli_duty,
+    cli_sources,
+    cli_users,
+)
 
 cli_sources.register(app)
 cli_analysis.register(app)
+cli_users.register(app)
+cli_alerts.register(app)
+cli_duty.register(app)
 
 
 def main() -> None:

@@ -33,3 +33,23 @@ def count_ingest(source: str, stored: int, duplicates: int, quarantined: int) ->
     ITEMS.labels(source, "stored").inc(stored)
     ITEMS.labels(source, "duplicate").inc(duplicates)
     ITEMS.labels(source, "quarantined").inc(quarantined)
+
+
+ALERTS = Counter(
+    "groundswell_alerts_total",
+    "Alert changes announced, by update (new, raised, escalated) and level (1-4).",
+    ["update", "level"],
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "groundswell_alert_deliveries_total",
+    "Delivery attempts, by channel kind and outcome (sent, pending = will retry, dead).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+EVALUATION_SECONDS = Histogram(
+    "groundswell_alert_evaluation_seconds",
+    "Time of one pass of the alert engine over newly stored posts.",
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -99,6 +99,50 @@ class Settings(BaseSettings):
     # HTTP API
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on.")
+    public_url: str = Field(
+        "",
+        description="The desk's address as people reach it, for links in alerts "
+        "(default: http://HOST:PORT).",
+    )
+
+    # Alerts
+    alert_interval_seconds: float = Field(
+        1.0, gt=0, le=3600, description="Seconds between rule evaluations when nothing pokes."
+    )
+    alert_escalation_minutes: float = Field(
+        15.0, gt=0, description="Minutes an alert waits for acknowledgement before escalating."
+    )
+    alert_office_lead: str = Field(
+        "", description="User name of the office lead, the last step of every escalation."
+    )
+    alert_max_attempts: int = Field(
+        12, ge=1, le=100, description="Delivery attempts per message before it is marked dead."
+    )
+    alert_link_days: float = Field(
+        7.0, gt=0, description="Days a signed acknowledgement link in a message stays valid."
+    )
+
+    # Accounts
+    session_idle_hours: float = Field(
+        12.0, gt=0, description="A session unused for this many hours ends (sign in again)."
+    )
+    session_max_days: float = Field(
+        7.0, gt=0, description="A session ends this many days after sign-in, used or not."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure flag of the session cookie: auto (when the request is https), "
+        "always (behind a TLS proxy), never (plain http on loopback only).",
+    )
+    login_max_failures_per_name: int = Field(
+        5, ge=1, description="Failed sign-ins for one account within the window before 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        20, ge=1, description="Failed sign-ins from one address within the window before 429."
+    )
+    login_window_minutes: float = Field(
+        15.0, gt=0, description="The window the sign-in failure limits count over, minutes."
+    )
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from groundswell.context import Desk
 from groundswell.settings import load_settings
 from groundswell.store.tables import metadata
 
-pytest_plugins = ["tests.support.http_server"]
+pytest_plugins = ["tests.support.http_server", "tests.support.receivers"]
 
 PG_ADMIN_URL = os.environ.get(
     "GROUNDSWELL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

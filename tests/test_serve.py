@@ -12,8 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from groundswell.accounts.tokens import create_token
+from groundswell.accounts.users import create_user
 from groundswell.context import Desk
 from groundswell.settings import load_settings
+from groundswell.store.alert_rules import add_channel, add_rule
+from groundswell.store.schemes import add_scheme
 from groundswell.store.sources import add_source
 from tests.support.http_server import LocalHTTPServer, Reply
 
@@ -46,10 +50,17 @@ def test_serve_collects_and_answers(tmp_path: Path, http_server: LocalHTTPServer
     http_server.route("/feed.xml", Reply(200, FEED, {"Content-Type": "application/rss+xml"}))
     db = f"sqlite:///{tmp_path}/serve.db"
     desk = Desk.open(load_settings(database_url=db))
+    http_server.route("/hook", *[Reply(200, "ok")] * 5)
     with desk.engine.begin() as conn:
         add_source(conn, "platform", "push", {"token": TOKEN})
         add_source(conn, "feed", "rss", {"url": http_server.url("/feed.xml")})
+        user = create_user(conn, "serve-test", "serve test password", "analyst")
+        api_token = create_token(conn, user.id, "test")[0]
+        add_scheme(conn, "metro", subject_words=["电梯", "地铁"])
+        add_channel(conn, "group", "webhook", {"url": http_server.url("/hook")})
+        add_rule(conn, "lifts", "critical_term", {"terms": ["电梯"]}, channels=["group"])
     desk.close()
+    auth = {"Authorization": f"Bearer {api_token}"}
     port = free_port()
     env = {
         **os.environ,
@@ -71,10 +82,18 @@ def test_serve_collects_and_answers(tmp_path: Path, http_server: LocalHTTPServer
             f"{base}/api/push/platform", json=batch, headers={"Authorization": f"Bearer {TOKEN}"}
         )
         assert pushed.json()["stored"] == 1
-        assert httpx.get(f"{base}/api/posts", params={"q": "电梯"}).json()["count"] == 1
+        assert (
+            httpx.get(f"{base}/api/posts", params={"q": "电梯"}, headers=auth).json()["count"] == 1
+        )
+        # serve runs the alert engine and sender: the push raised an alert, delivered.
+        deadline = time.monotonic() + 10
+        while not http_server.requests_to("/hook") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [hook] = http_server.requests_to("/hook")
+        assert "电梯" in hook.body.decode()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the scheduler picks the feed up by itself
-            if httpx.get(f"{base}/api/posts", params={"q": "bridge"}).json()["count"]:
+            if httpx.get(f"{base}/api/posts", params={"q": "bridge"}, headers=auth).json()["count"]:
                 break
             time.sleep(0.2)
         else:

@@ -14,7 +14,9 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy import func, select
 
+from groundswell.accounts.demo import DEMO_ADMIN, ensure_demo_admin
 from groundswell.context import Desk
+from groundswell.demo.alerting import DemoReceiver, setup_alerting
 from groundswell.demo.push_client import PushReplayer, push_source_spec
 from groundswell.demo.server import DemoServer
 from groundswell.settings import Settings
@@ -29,9 +31,20 @@ DEMO_INTERVAL_SECONDS = 15
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """The demo server is ours, on loopback: allow it, and poll it briskly."""
+    """The demo server is ours, on loopback: allow it, and poll it briskly. Escalation runs
+    on a one-minute timer so it can be watched, and ends with the demo admin."""
     allowed = sorted({*settings.allowed_hosts, "127.0.0.1"})
-    return settings.model_copy(update={"allowed_hosts": allowed, "per_host_interval": 0.05})
+    chosen = settings.model_fields_set
+    return settings.model_copy(
+        update={
+            "allowed_hosts": allowed,
+            "per_host_interval": 0.05,
+            "alert_escalation_minutes": settings.alert_escalation_minutes
+            if "alert_escalation_minutes" in chosen
+            else 1.0,
+            "alert_office_lead": settings.alert_office_lead or DEMO_ADMIN,
+        }
+    )
 
 
 def register(desk: Desk, specs: list[dict[str, Any]]) -> None:
@@ -102,6 +115,9 @@ async def run_demo(
     token = secrets.token_urlsafe(24)
     register(desk, [*server.source_specs(), push_source_spec(token)])
     register_schemes(desk)
+    admin, password = ensure_demo_admin(desk)
+    receiver = DemoReceiver(console.print)
+    setup_alerting(desk, receiver.start(), receiver.secret)
 
     from groundswell.web.app import create_app
 
@@ -116,7 +132,12 @@ async def run_demo(
         if api_task.done():
             await api_task  # surfaces the bind error
     console.print(f"demo replay server: {base}  (speed x{speed:g})")
-    console.print(f"API: http://{settings.host}:{port}/api/posts?q=...  (Ctrl-C to stop)")
+    console.print(f"desk: http://{settings.host}:{port}/  (Ctrl-C to stop)")
+    console.print(f"sign in as [bold]{admin}[/] with password [bold]{password}[/]")
+    console.print(
+        "alerts go to a local receiver (printed below) and to the duty officer in the app; "
+        "unacknowledged, they escalate every minute: acknowledge on the Alerts page"
+    )
     stop = asyncio.Event()
     endpoint = f"http://{settings.host}:{port}/api/push/demo-weibo-push"
     pusher = asyncio.create_task(PushReplayer(endpoint, token, speed=speed).run(stop))
@@ -134,6 +155,7 @@ async def run_demo(
         api.should_exit = True
         await api_task
         await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(receiver.stop)
     total = await asyncio.to_thread(_total, desk)
     newest = await asyncio.to_thread(_newest, desk)
     at = f" --at {newest:%Y-%m-%dT%H:%M}" if newest else ""  # replayed data keeps its times

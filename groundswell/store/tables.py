@@ -223,3 +223,6 @@ analysis_state = Table(
     Column("state", Json, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+# Tables of other domains register on the same metadata (imported last, by design).
+from groundswell.store import tables_accounts, tables_alerts  # noqa: E402, F401

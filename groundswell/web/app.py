@@ -1,4 +1,10 @@
-"""The HTTP API (FastAPI): search, sources and their health, the push endpoint, analysis."""
+"""The HTTP API (FastAPI): search, sources and their health, the push endpoint, analysis,
+accounts.
+
+Every route needs a signed-in viewer with a permission (groundswell.web.auth),
+except /healthz, /metrics (loopback by default), the push endpoint (its own
+per-source bearer token) and sign-in itself.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,18 @@ import asyncio
 import hmac
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from groundswell import __version__
+from groundswell.alerts.service import AlertService
 from groundswell.collect.fetcher import PoliteFetcher
 from groundswell.collect.scheduler import Scheduler
 from groundswell.context import Desk
@@ -25,7 +33,11 @@ from groundswell.sources.push import parse_push_payload
 from groundswell.sources.registry import build_source
 from groundswell.store.search import SearchQuery, search_posts
 from groundswell.store.sources import RunOutcome, find_source, list_sources, record_run
+from groundswell.web.accounts_api import accounts_router
+from groundswell.web.alerts_api import alerts_router
 from groundswell.web.analysis_api import analysis_router
+from groundswell.web.auth import Viewer, require
+from groundswell.web.ui import mount_ui
 
 MAX_PUSH_BYTES = 20_000_000
 
@@ -53,24 +65,41 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
-    """Build the API for `desk`; with `run_scheduler` the collector runs in the same loop."""
+def create_app(
+    desk: Desk, *, run_scheduler: bool = False, run_alerts: bool | None = None
+) -> FastAPI:
+    """Build the API for `desk`; with `run_scheduler` the collector runs in the same loop,
+    and with `run_alerts` (default: as `run_scheduler`) the alert engine and sender too."""
+    alerts_on = run_scheduler if run_alerts is None else run_alerts
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not run_scheduler:
-            yield
-            return
         stop = asyncio.Event()
-        async with PoliteFetcher(desk.fetch_policy()) as fetcher:
-            task = asyncio.create_task(Scheduler(desk, fetcher).run(stop))
+        tasks: list[asyncio.Task[None]] = []
+        if alerts_on:
+            service = AlertService(desk)
+            app.state.alerts = service
+            tasks.append(asyncio.create_task(service.run(stop)))
+        async with AsyncExitStack() as stack:
+            if run_scheduler:
+                fetcher = await stack.enter_async_context(PoliteFetcher(desk.fetch_policy()))
+                tasks.append(asyncio.create_task(Scheduler(desk, fetcher).run(stop)))
             try:
                 yield
             finally:
                 stop.set()
-                await task
+                await asyncio.gather(*tasks)
 
     app = FastAPI(title="Groundswell", version=__version__, lifespan=lifespan)
+    app.state.desk = desk  # for the auth dependencies (groundswell.web.auth)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, _exc: Exception) -> JSONResponse:
+        """Values the database cannot hold (an id beyond 64 bits, a NUL byte in text on
+        PostgreSQL) are the request's fault: say so, without echoing SQL."""
+        detail = "a value in the request cannot be stored (a number out of range or a NUL byte)"
+        return JSONResponse({"detail": detail}, 400)
 
     @app.exception_handler(QueryError)
     async def _bad_query(_request: Request, exc: QueryError) -> JSONResponse:
@@ -89,6 +118,7 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
 
     @app.get("/api/posts")
     def posts(
+        _viewer: Annotated[Viewer, Depends(require("posts.view"))],
         q: str = "",
         since: datetime | None = None,
         until: datetime | None = None,
@@ -105,7 +135,7 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
         return {"items": [h.to_json() for h in hits], "count": len(hits)}
 
     @app.get("/api/sources")
-    def sources() -> dict[str, Any]:
+    def sources(_viewer: Annotated[Viewer, Depends(require("sources.view"))]) -> dict[str, Any]:
         with desk.engine.connect() as conn:
             return {"items": [source_json(r) for r in list_sources(conn)]}
 
@@ -140,6 +170,8 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
         result = await asyncio.to_thread(
             desk.pipeline.ingest, record.id, batch.items, batch.rejected
         )
+        if result.stored and getattr(request.app.state, "alerts", None) is not None:
+            request.app.state.alerts.poke()  # judge the new posts now, not at the next tick
         outcome = RunOutcome(
             source_id=record.id,
             started_at=started,
@@ -160,7 +192,10 @@ def create_app(desk: Desk, *, run_scheduler: bool = False) -> FastAPI:
             "quarantined": result.quarantined,
         }
 
+    app.include_router(accounts_router(desk))
     app.include_router(analysis_router(desk))
+    app.include_router(alerts_router(desk))
+    mount_ui(app, desk)
     return app
 
 

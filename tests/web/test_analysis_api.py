@@ -1,4 +1,5 @@
-"""The analysis API: schemes with backtest, events, spikes and sentiment corrections."""
+"""The analysis API: schemes with backtest, events, spikes and sentiment corrections (signed
+in as an analyst; department scoping is tested in test_auth.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from groundswell.store.analysis import list_corrections
 from groundswell.store.sources import add_source
 from groundswell.store.tables import posts
 from groundswell.web.app import create_app
+from tests.accounts.helpers import add_user, sign_in
 
 TOKEN = "s3cret-token-0123456789"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -22,8 +24,10 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 async def client(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
     with desk.engine.begin() as conn:
         add_source(conn, "platform", "push", {"token": TOKEN})
+    add_user(desk, "analyst", "analyst")
     transport = httpx.ASGITransport(app=create_app(desk))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        await sign_in(client, "analyst")
         yield client
 
 
@@ -47,6 +51,16 @@ async def test_scheme_crud_and_errors(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 400 and isinstance(bad.json()["position"], int)
     listed = (await client.get("/api/schemes")).json()
     assert [s["name"] for s in listed] == ["metro"]
+    renamed = await client.patch(
+        f"/api/schemes/{scheme['id']}", json={"name": "subway", "department": "Transport"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["name"], renamed.json()["department"]) == ("subway", "Transport")
+    got = (await client.get(f"/api/schemes/{scheme['id']}")).json()
+    assert got["name"] == "subway" and "地铁" in got["compiled"]
+    broken = await client.patch(f"/api/schemes/{scheme['id']}", json={"query": "a OR"})
+    assert broken.status_code == 400
+    assert (await client.patch("/api/schemes/9999", json={"enabled": False})).status_code == 404
     assert (await client.delete(f"/api/schemes/{scheme['id']}")).status_code == 204
     assert (await client.delete(f"/api/schemes/{scheme['id']}")).status_code == 404
 
@@ -90,7 +104,7 @@ async def test_sentiment_correction_is_applied_and_kept(
         post_id = conn.execute(select(posts.c.id)).scalar_one()
     answer = await client.post(f"/api/posts/{post_id}/sentiment", json={"label": "positive"})
     assert answer.status_code == 200, answer.text
-    assert answer.json()["label"] == "positive"
+    assert answer.json()["label"] == "positive" and answer.json()["created_by"] == "analyst"
     with desk.engine.connect() as conn:
         assert conn.execute(select(posts.c.sentiment)).scalar_one() == "positive"
         assert list_corrections(conn) == [("The new bus line is fine I guess", "positive")]

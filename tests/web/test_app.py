@@ -1,4 +1,5 @@
-"""The HTTP API through httpx's ASGI transport: search, sources, push, health."""
+"""The HTTP API through httpx's ASGI transport: search, sources, push, health (signed in as
+an admin; who may do what is tested in test_auth.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from groundswell.context import Desk
 from groundswell.store.sources import add_source
 from groundswell.web.app import create_app
+from tests.accounts.helpers import add_user, sign_in
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -19,8 +21,10 @@ async def client(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
     with desk.engine.begin() as conn:
         add_source(conn, "platform", "push", {"token": TOKEN})
         add_source(conn, "feed", "rss", {"url": "https://news.example/feed"})
+    add_user(desk, "root", "admin")
     transport = httpx.ASGITransport(app=create_app(desk))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        await sign_in(client, "root")
         yield client
 
 
@@ -127,3 +131,17 @@ async def test_metrics_count_what_push_did(client: httpx.AsyncClient) -> None:
     assert stored() == before + 2
     text = (await client.get("/metrics")).text
     assert "groundswell_items_total" in text and "groundswell_ingest_seconds_bucket" in text
+
+
+async def test_push_and_health_need_no_account_but_search_does(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        add_source(conn, "platform", "push", {"token": TOKEN})
+    transport = httpx.ASGITransport(app=create_app(desk))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as anonymous:
+        assert (await anonymous.post("/api/push/platform", json=BATCH, headers=auth())).is_success
+        assert (await anonymous.get("/healthz")).status_code == 200
+        assert (await anonymous.get("/metrics")).status_code == 200
+        assert (await anonymous.get("/api/posts", params={"q": "内涝"})).status_code == 401
+        assert (await anonymous.get("/api/sources")).status_code == 401
+        # A push source's token is not an account's token.
+        assert (await anonymous.get("/api/sources", headers=auth())).status_code == 401

@@ -1,0 +1,1 @@
+"""Accounts: users, roles and permissions, departments, sessions, API tokens, audit log."""
