@@ -160,9 +160,10 @@ def _copy(
     conn.execute(
         text(
             f"INSERT INTO events (id, {event_columns}) SELECT id || :suffix, {event_columns}"
-            " FROM events WHERE id NOT LIKE '%~%'"
+            " FROM events WHERE id IN (SELECT p.event_id FROM bench_sample b"
+            " JOIN posts p ON p.id = b.post_id WHERE b.k <= :rows)"
         ),
-        {"suffix": suffix},
+        {"suffix": suffix, "rows": rows},
     )
 
 
@@ -445,10 +446,13 @@ def main(argv: list[str] | None = None) -> None:
             log(f"ui_pages: measuring the {stored:,} posts already in {args.database_url}")
             built: dict[str, Any] = {"posts": stored, "reused": True}
         else:
-            log(f"ui_pages: building {args.posts:,} posts ({sample:,} analysed), {args.backend}")
+            dialect = desk.engine.dialect.name
+            log(f"ui_pages: building {args.posts:,} posts ({sample:,} analysed), {dialect}")
             built = build(desk, args.posts, sample, args.schemes, now)
         log(f"ui_pages: {args.warmup} warm-up + {args.requests} requests per page")
+        load_before = os.getloadavg()[0]  # a busy machine inflates the tail: say so
         results = asyncio.run(measure(desk, pages(desk, now), args.warmup, args.requests))
+        load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         desk.close()
     print(
         json.dumps(
@@ -457,6 +461,7 @@ def main(argv: list[str] | None = None) -> None:
                 "backend": desk.engine.dialect.name,
                 "posts": built["posts"],
                 "cores": os.cpu_count(),
+                "load_avg_1m": load,
                 "requests": args.requests,
                 "target_p95_ms": TARGET_P95_MS,
                 "build": built,

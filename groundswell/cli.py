@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -260,6 +260,24 @@ def demo(
 
     settings = _settings(ctx)
     asyncio.run(run_demo(settings, speed=speed, duration=duration, port=port, console=console))
+
+
+@app.command()
+def retention(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
+) -> None:
+    """Apply the retention policy now (`serve` does it every six hours)."""
+    from groundswell.store.retention import Policy, sweep
+
+    settings = _settings(ctx)
+    desk = _desk(ctx)
+    counts = sweep(desk.engine, Policy.from_settings(settings), datetime.now(UTC), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for name, n in counts.items():
+        console.print(f"{verb} {n} {name}")
+    if not counts:
+        console.print("the policy keeps everything (all retention settings are 0)")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
         "(default: http://HOST:PORT).",
     )
 
+    # Retention (0: keep forever)
+    retention_posts_days: int = Field(
+        365, ge=0, description="Days posts are kept after collection (their matches go too)."
+    )
+    retention_alerts_days: int = Field(
+        730, ge=0, description="Days alerts, their messages and notifications are kept."
+    )
+    retention_audit_days: int = Field(1095, ge=0, description="Days audit log entries are kept.")
+    retention_operations_days: int = Field(
+        90, ge=0, description="Days collection runs, quarantine, sign-in attempts are kept."
+    )
+
     # Alerts
     alert_interval_seconds: float = Field(
         1.0, gt=0, le=3600, description="Seconds between rule evaluations when nothing pokes."

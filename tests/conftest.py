@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# Before anything imports groundswell.accounts: cheap argon2 parameters for test accounts.
+os.environ["GROUNDSWELL_INSECURE_FAST_PASSWORD_HASHES_FOR_TESTS"] = "1"
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +16,10 @@ from groundswell.context import Desk
 from groundswell.settings import load_settings
 from groundswell.store.tables import metadata
 
+KEPT_VARIABLES = {
+    "GROUNDSWELL_TEST_POSTGRES_URL",
+    "GROUNDSWELL_INSECURE_FAST_PASSWORD_HASHES_FOR_TESTS",
+}
 pytest_plugins = ["tests.support.http_server", "tests.support.receivers"]
 
 PG_ADMIN_URL = os.environ.get(
@@ -26,7 +33,7 @@ def _isolated_settings(
 ) -> None:
     """Tests never read the developer's GROUNDSWELL_* variables or groundswell.toml."""
     for name in list(os.environ):
-        if name.startswith("GROUNDSWELL_") and name != "GROUNDSWELL_TEST_POSTGRES_URL":
+        if name.startswith("GROUNDSWELL_") and name not in KEPT_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("GROUNDSWELL_CONFIG", str(tmp_path_factory.getbasetemp() / "none.toml"))
     # Worker processes take seconds to start; tests that want them ask for them.

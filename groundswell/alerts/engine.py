@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, text, update
 
 from groundswell.alerts.clock import Clock, SystemClock
 from groundswell.alerts.dispatch import LinkSettings, dispatch
@@ -71,6 +71,7 @@ class AlertEngine:
     def evaluate_new(self, now: datetime) -> RunReport:
         report = RunReport()
         with EVALUATION_SECONDS.time(), self.engine.begin() as conn:
+            _serialise(conn, "groundswell.alerts.evaluate")
             state = ScanState.from_json(load_state(conn, STATE_NAME))
             ids, next_state = new_post_ids(conn, state, now, SCAN_LIMIT)
             report.posts = len(ids)
@@ -209,3 +210,10 @@ class AlertEngine:
         names = [f["rule"] for f in alert["evidence"].get("findings", [])]
         rules = {r.name: r for r in list_rules(conn)}
         return tuple(dict.fromkeys(c for n in names if n in rules for c in rules[n].channels))
+
+
+def _serialise(conn: Connection, name: str) -> None:
+    """One engine pass at a time across processes (PostgreSQL: a transaction-scoped
+    advisory lock; SQLite already lets one writer in at a time)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})

@@ -226,15 +226,16 @@ class CriticalTermRule(RuleKind):
                 continue
             heat, event_id = _subject_heat(ctx, facts)
             words = "、".join(sorted(hits))
+            posts_hit = sorted({i for ids in hits.values() for i in ids})
             out.append(
                 Finding(
                     rule=rule,
                     scheme_id=ctx.scheme.id,
                     subject=subject,
                     title=_title(facts),
-                    reason=f"critical term(s) {words} in {sum(map(len, hits.values()))} post(s)",
+                    reason=f"critical term(s) {words} in {len(posts_hit)} post(s)",
                     counts={"terms": {t: len(ids) for t, ids in hits.items()}},
-                    post_ids=sorted({i for ids in hits.values() for i in ids}),
+                    post_ids=posts_hit,
                     heat=heat,
                     event_id=event_id,
                 )

@@ -167,6 +167,8 @@ post_matches = Table(
     Column("scheme_id", Id, ForeignKey("schemes.id", ondelete="CASCADE"), primary_key=True),
     Column("terms", Json, nullable=False),  # the query terms that hit, for highlighting
     Column("sort_at", UtcDateTime(), nullable=False),  # the post's, for per-scheme windows
+    # A monitor's mark: relevant to the scheme (True), noise (False), not judged (None).
+    Column("relevant", Boolean, nullable=True),
     Index("ix_post_matches_scheme_sort_at", "scheme_id", "sort_at"),
 )
 

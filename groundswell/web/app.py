@@ -31,6 +31,7 @@ from groundswell.errors import ConfigError, ParseError, QueryError
 from groundswell.metrics import REGISTRY, RUNS, count_ingest
 from groundswell.sources.push import parse_push_payload
 from groundswell.sources.registry import build_source
+from groundswell.store.retention import retention_loop
 from groundswell.store.search import SearchQuery, search_posts
 from groundswell.store.sources import RunOutcome, find_source, list_sources, record_run
 from groundswell.web.accounts_api import accounts_router
@@ -84,6 +85,7 @@ def create_app(
             if run_scheduler:
                 fetcher = await stack.enter_async_context(PoliteFetcher(desk.fetch_policy()))
                 tasks.append(asyncio.create_task(Scheduler(desk, fetcher).run(stop)))
+                tasks.append(asyncio.create_task(retention_loop(desk.engine, desk.settings, stop)))
             try:
                 yield
             finally:

@@ -356,3 +356,32 @@ def test_the_person_on_duty_gets_an_email_with_the_evidence_and_their_link(
     setup.engine.run_once()
     assert deliver(setup) == {"sent": 1}
     assert smtp_server.messages[-1].rcpt_tos == ["duty2@city.example"]
+
+
+def test_engines_in_parallel_raise_each_alert_once(desk: Desk, http_receiver: HttpReceiver) -> None:
+    import threading
+
+    from groundswell.alerts.engine import AlertEngine
+
+    if desk.engine.dialect.name != "postgresql":
+        return  # SQLite lets one writer in at a time; the lock matters on PostgreSQL
+    setup = build(desk, http_receiver.endpoint("/hook", "ok"), params={"terms": ["暴力"]})
+    desk.pipeline.ingest(setup.source_id, [post("o", ORIGINAL, 0), *reposts(3)])
+    engines = [AlertEngine(desk.engine, desk.settings, setup.clock) for _ in range(4)]
+    errors: list[Exception] = []
+
+    def run(engine: AlertEngine) -> None:
+        try:
+            engine.run_once()
+        except Exception as exc:  # a duplicate alert would fail its transaction here
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with desk.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(alerts)).scalar() == 1
+    assert len(outbox_rows(desk)) == 1

@@ -20,6 +20,7 @@ def test_small_run_reports_every_page(capsys: pytest.CaptureFixture[str]) -> Non
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["bench"] == "ui_pages"
     assert result["target_p95_ms"] == 300.0
+    assert len(result["load_avg_1m"]) == 2
     built = result["build"]
     assert built["posts"] == 2000  # the sample replicated to exactly --posts
     assert 364 < built["span_days"] <= 365.1  # spread over the year

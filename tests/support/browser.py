@@ -108,7 +108,7 @@ def live_server(ui_desk: Desk) -> Iterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(ui_desk),
+        create_app(ui_desk, run_alerts=True),  # alerts arrive in the UI as in `serve`
         log_level="warning",
         timeout_graceful_shutdown=1,
         lifespan="on",

@@ -65,6 +65,7 @@ def mount_ui(app: FastAPI, desk: Desk) -> None:
     """Add the screens to `app` (called last in create_app)."""
     from groundswell.web.ui import (
         admin,
+        alerts,
         dashboard,
         events,
         feed,
@@ -86,7 +87,7 @@ def mount_ui(app: FastAPI, desk: Desk) -> None:
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
         viewer = getattr(request.state, "viewer", None)
-        return render(request, viewer, "forbidden.html", status=403, permission=exc.permission)
+        return render(request, viewer, "forbidden.html", status_code=403, permission=exc.permission)
 
-    for module in (session, dashboard, feed, search, events, schemes, sources, admin):
+    for module in (session, dashboard, feed, search, events, schemes, sources, admin, alerts):
         app.include_router(module.router(desk))

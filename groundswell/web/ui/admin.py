@@ -24,6 +24,11 @@ from groundswell.web.ui.render import PageForbidden, int_param, page_viewer, ren
 AUDIT_PAGE = 50
 
 
+def _(message: str) -> str:
+    """Marks a msgid for extraction; the template translates it."""
+    return message
+
+
 def router(desk: Desk) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
@@ -42,12 +47,18 @@ def router(desk: Desk) -> APIRouter:
             request,
             viewer,
             "admin.html",
-            status=status,
+            status_code=status,
             users=users,
             departments=departments,
             roles=ROLES,
             error=error,
             new_password=new_password,
+            retention=[
+                (_("Posts, matches, stories, events"), desk.settings.retention_posts_days),
+                (_("Alerts and their delivery log"), desk.settings.retention_alerts_days),
+                (_("Audit log"), desk.settings.retention_audit_days),
+                (_("Runs, quarantine, sign-in attempts"), desk.settings.retention_operations_days),
+            ],
         )
 
     @routes.get("/admin", response_class=HTMLResponse)

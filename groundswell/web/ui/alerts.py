@@ -19,9 +19,16 @@ from groundswell.store.alerts import acknowledge, alert_deliveries, get_alert, l
 from groundswell.store.tables import posts, sources
 from groundswell.store.tables_alerts import notifications
 from groundswell.web.auth import Viewer, audit, client_ip, require
-from groundswell.web.ui.render import fragment, page_viewer, render
+from groundswell.web.ui.render import N_, fragment, page_viewer, render
 
 STATUSES = ("open", "acknowledged", "resolved")
+# Shown through _() in the templates: listed here so the catalogues carry them.
+DYNAMIC_MESSAGES = (
+    N_("open"), N_("acknowledged"), N_("resolved"), N_("all"),
+    N_("red"), N_("orange"), N_("yellow"), N_("blue"),
+    N_("raised"), N_("escalated"), N_("updated"),
+    N_("pending"), N_("sent"), N_("dead"),
+)  # fmt: skip
 
 
 def _levels() -> dict[int, dict[str, str]]:
@@ -87,6 +94,13 @@ def router(desk: Desk) -> APIRouter:
             levels=_levels(),
         )
         return HTMLResponse(html)
+
+    @routes.get("/alerts/badge", response_class=HTMLResponse)
+    def alerts_badge(viewer: Viewer = Depends(page_viewer("alerts.view"))) -> HTMLResponse:
+        """The topbar bell on every page: unread in-app notifications, polled by htmx."""
+        count = len(unread(viewer))
+        mark = f' <span class="badge lvl-1" id="unread">{count}</span>' if count else ""
+        return HTMLResponse(f"🔔{mark}")
 
     @routes.get("/alerts/{alert_id}", response_class=HTMLResponse)
     def alert_page(

@@ -155,10 +155,12 @@ def render(
     viewer: Viewer | None,
     template: str,
     *,
-    status: int = 200,
+    status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    response = HTMLResponse(fragment(request, viewer, template, **context), status_code=status)
+    """A page; `status_code` is the HTTP status (every other keyword is template context)."""
+    html = fragment(request, viewer, template, **context)
+    response = HTMLResponse(html, status_code=status_code)
     if viewer is None or not viewer.csrf_token:
         token = request.state.anon_csrf
         response.set_cookie(

@@ -91,7 +91,7 @@ def router(desk: Desk) -> APIRouter:
             request,
             viewer,
             "scheme_edit.html",
-            status=status,
+            status_code=status,
             scheme=scheme,
             department=department,
             departments=departments,

@@ -69,7 +69,7 @@ def router(desk: Desk) -> APIRouter:
             request,
             None,
             "login.html",
-            status=status,
+            status_code=status,
             next=target,
             error=error,
             retry_after=retry,

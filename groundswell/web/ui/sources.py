@@ -58,7 +58,7 @@ def router(desk: Desk) -> APIRouter:
             request,
             viewer,
             "sources.html",
-            status=status,
+            status_code=status,
             sources=rows,
             kinds=kinds,
             tiers=AUTHORITY_TIERS,

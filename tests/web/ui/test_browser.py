@@ -211,7 +211,7 @@ def test_hostile_posts_never_run_anywhere(seeded: LiveServer, page: Any) -> None
             select(posts.c.id, posts.c.event_id).where(posts.c.text.like("%pwned%"))
         ).all()
     assert len(hostile) >= 5
-    paths = [*SCREENS, "/search?q=pwned OR script OR onerror&days=7"]
+    paths = [*SCREENS, "/alerts", "/search?q=pwned OR script OR onerror&days=7"]
     paths += sorted({f"/events/{row.event_id}" for row in hostile if row.event_id})
     for path in paths:
         page.goto(path)

@@ -342,3 +342,34 @@ async def test_admin_users_departments_and_audit(client: httpx.AsyncClient) -> N
     await sign_in(client, "momo")
     assert (await client.get("/admin")).status_code == 403
     assert (await client.get("/admin/audit")).status_code == 403
+
+
+async def test_relevance_marks_are_stored_scoped_and_audited(
+    desk: Desk, client: httpx.AsyncClient
+) -> None:
+    from groundswell.accounts.audit import list_audit
+
+    csrf = await sign_in(client, "momo")
+    assert 'hx-post="/feed/posts/' in (await client.get("/feed")).text  # the buttons show
+    metro_post = _post_of(desk, "地铁运营")
+    with desk.engine.connect() as conn:
+        metro = conn.execute(select(schemes.c.id).where(schemes.c.name == "地铁运营")).scalar()
+        hospital = conn.execute(select(schemes.c.id).where(schemes.c.name == "医院")).scalar()
+    marked = await client.post(
+        f"/feed/posts/{metro_post}/relevance",
+        data={"scheme_id": metro, "relevant": "no", "csrf_token": csrf},
+    )
+    assert marked.status_code == 200 and "chosen" in marked.text
+    with desk.engine.connect() as conn:
+        value = conn.execute(
+            select(post_matches.c.relevant).where(
+                post_matches.c.post_id == metro_post, post_matches.c.scheme_id == metro
+            )
+        ).scalar()
+        [entry], _ = list_audit(conn, action="match.relevance")
+    assert value is False and entry.actor == "momo"
+    other = await client.post(  # another department's scheme: not theirs to judge
+        f"/feed/posts/{_post_of(desk, '医院')}/relevance",
+        data={"scheme_id": hospital, "relevant": "yes", "csrf_token": csrf},
+    )
+    assert other.status_code == 404

@@ -1,0 +1,25 @@
+"""relevance marks: a monitor's judgement of each scheme match
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("post_matches") as batch:
+        batch.add_column(sa.Column("relevant", sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("post_matches") as batch:
+        batch.drop_column("relevant")
