@@ -217,3 +217,30 @@ def set_authority_tier(conn: Connection, name: str, tier: int) -> None:
         raise ConfigError(f"authority tier must be one of {sorted(AUTHORITY_TIERS)}")
     record = get_source(conn, name)
     conn.execute(update(sources).where(sources.c.id == record.id).values(authority_tier=tier))
+
+
+def update_source(
+    conn: Connection,
+    source_id: int,
+    *,
+    enabled: bool,
+    interval_seconds: int | None,
+    authority_tier: int,
+) -> SourceRecord:
+    """Change how a source is collected and weighed (its kind and config stay: add anew)."""
+    if authority_tier not in AUTHORITY_TIERS:
+        raise ConfigError(f"authority tier must be one of {sorted(AUTHORITY_TIERS)}")
+    if interval_seconds is not None and interval_seconds < 60:
+        raise ConfigError("the interval is at least 60 seconds (be polite to the site)")
+    record = get_source(conn, source_id)
+    conn.execute(
+        update(sources)
+        .where(sources.c.id == record.id)
+        .values(
+            enabled=enabled,
+            interval_seconds=interval_seconds,
+            authority_tier=authority_tier,
+            next_due_at=None,  # re-planned with the new interval
+        )
+    )
+    return get_source(conn, source_id)

@@ -385,3 +385,19 @@ def test_engines_in_parallel_raise_each_alert_once(desk: Desk, http_receiver: Ht
     with desk.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(alerts)).scalar() == 1
     assert len(outbox_rows(desk)) == 1
+
+
+def test_a_department_default_rule_covers_that_departments_schemes_only(desk: Desk) -> None:
+    from groundswell.store.schemes import add_scheme
+
+    setup = build(desk, None)
+    with desk.engine.begin() as conn:
+        add_scheme(conn, "教育", subject_words=["学校"], department="教育局")
+        add_rule(conn, "dept default", "critical_term", {"terms": ["暴力"]}, department="城市管理局")
+    desk.pipeline.ingest(
+        setup.source_id, [post("o", ORIGINAL, 0), post("s", "某学校发生暴力事件，家长聚集", 2)]
+    )
+    setup.engine.run_once()
+    with desk.engine.connect() as conn:
+        [alert] = list_alerts(conn)
+    assert alert["department"] == "城市管理局" and "八里庙" in alert["title"]

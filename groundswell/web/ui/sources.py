@@ -15,7 +15,13 @@ from groundswell.context import Desk
 from groundswell.errors import ConfigError, GroundswellError
 from groundswell.sources.base import CollectContext
 from groundswell.sources.registry import build_source, source_kinds
-from groundswell.store.sources import AUTHORITY_TIERS, add_source, get_source, list_sources
+from groundswell.store.sources import (
+    AUTHORITY_TIERS,
+    add_source,
+    get_source,
+    list_sources,
+    update_source,
+)
 from groundswell.web.auth import Viewer, audit, client_ip, require
 from groundswell.web.ui.render import fragment, page_viewer, render
 
@@ -108,6 +114,33 @@ def router(desk: Desk) -> APIRouter:
         except (ConfigError, ValidationError, ValueError) as exc:
             return page(request, viewer, status=400, error=str(exc))
         return page(request, viewer, added=(record.name, token))
+
+    @routes.post("/sources/{source_id}/edit", response_class=HTMLResponse)
+    def edit(
+        request: Request,
+        source_id: int,
+        enabled: str = Form(""),
+        interval: str = Form(""),
+        tier: int = Form(4),
+        viewer: Viewer = Depends(require("sources.edit")),
+    ) -> HTMLResponse:
+        """Pause or resume, change the interval and the authority tier; audited."""
+        try:
+            seconds = int(interval) if interval.strip() else None
+            with desk.engine.begin() as conn:
+                record = update_source(
+                    conn,
+                    source_id,
+                    enabled=enabled == "on",
+                    interval_seconds=seconds,
+                    authority_tier=tier,
+                )
+                detail = {"enabled": record.enabled, "interval": seconds, "tier": tier}
+                audit(conn, viewer, "source.update", f"source:{record.id}", detail,
+                      client_ip(request))  # fmt: skip
+        except (ConfigError, ValueError) as exc:
+            return page(request, viewer, status=400, error=str(exc))
+        return page(request, viewer)
 
     @routes.post("/sources/{source_id}/test", response_class=HTMLResponse)
     async def test_fetch(

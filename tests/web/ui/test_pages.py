@@ -277,7 +277,9 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 
-async def test_sources_add_and_test_fetch(client: httpx.AsyncClient, http_server: object) -> None:
+async def test_sources_add_edit_and_test_fetch(
+    desk: Desk, client: httpx.AsyncClient, http_server: object
+) -> None:
     from tests.support.http_server import Reply
 
     http_server.route(  # type: ignore[attr-defined]
@@ -306,6 +308,21 @@ async def test_sources_add_and_test_fetch(client: httpx.AsyncClient, http_server
         "/sources", data={"name": "x", "kind": "rss", "url": "ftp://x", "csrf_token": csrf}
     )
     assert bad.status_code == 400 and 'id="source-error"' in bad.text
+    edited = await client.post(
+        f"/sources/{source_id.group(1)}/edit",
+        data={"interval": "600", "tier": "1", "csrf_token": csrf},  # unchecked: paused
+    )
+    assert edited.status_code == 200
+    too_fast = await client.post(
+        f"/sources/{source_id.group(1)}/edit",
+        data={"enabled": "on", "interval": "5", "tier": "1", "csrf_token": csrf},
+    )
+    assert too_fast.status_code == 400 and "60 seconds" in too_fast.text
+    from groundswell.store.sources import get_source
+
+    with desk.engine.connect() as conn:
+        record = get_source(conn, "city-feed")
+    assert (record.enabled, record.interval_seconds, record.authority_tier) == (False, 600, 1)
     await client.post("/logout", data={"csrf_token": csrf})
     csrf = await sign_in(client, "lea")
     refused = await client.post("/sources", data={"name": "y", "kind": "push", "csrf_token": csrf})
