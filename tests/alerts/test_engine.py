@@ -326,7 +326,8 @@ def test_posts_outside_every_scheme_or_rule_raise_nothing(desk: Desk) -> None:
 
 
 def test_the_person_on_duty_gets_an_email_with_the_evidence_and_their_link(
-    desk: Desk, smtp_server  # type: ignore[no-untyped-def]
+    desk: Desk,
+    smtp_server,  # type: ignore[no-untyped-def]
 ) -> None:
     from groundswell.accounts.users import find_user, update_user
     from groundswell.store.alert_rules import add_channel
@@ -393,7 +394,9 @@ def test_a_department_default_rule_covers_that_departments_schemes_only(desk: De
     setup = build(desk, None)
     with desk.engine.begin() as conn:
         add_scheme(conn, "教育", subject_words=["学校"], department="教育局")
-        add_rule(conn, "dept default", "critical_term", {"terms": ["暴力"]}, department="城市管理局")
+        add_rule(
+            conn, "dept default", "critical_term", {"terms": ["暴力"]}, department="城市管理局"
+        )
     desk.pipeline.ingest(
         setup.source_id, [post("o", ORIGINAL, 0), post("s", "某学校发生暴力事件，家长聚集", 2)]
     )
