@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from groundswell.alerts.facts import PostFact, facts_between, scheme_infos
-from groundswell.alerts.levels import alert_level
+from groundswell.alerts.levels import alert_level, alert_level_zh
 from groundswell.alerts.message import LEVEL_NAMES
 from groundswell.alerts.rules import EvalContext, Rule, evaluate
 from groundswell.context import Desk
@@ -118,6 +118,8 @@ def backtest_rules(
                                     "level": LEVEL_NAMES[level],
                                     "title": finding.title,
                                     "reason": f"{finding.reason}. {why}",
+                                    "reason_zh": f"{finding.reason_zh}。"
+                                    + alert_level_zh(finding.rule.level, finding.heat),
                                     "post_ids": finding.post_ids[:5],
                                 }
                             )

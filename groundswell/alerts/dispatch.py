@@ -105,6 +105,7 @@ def build_message(
         update=update,
         recipient=person.display_name if person else None,
         department=alert["department"],
+        reason_zh=alert["evidence"].get("reason_zh"),
     )
 
 

@@ -13,7 +13,7 @@ from groundswell.alerts.facts import PostFact
 from groundswell.alerts.rules import EvalContext, Finding, Rule, RuleKind, register
 from groundswell.analyze.detect import WINDOWS
 from groundswell.analyze.fold import fold
-from groundswell.analyze.spikes import SpikeThresholds, window_counts
+from groundswell.analyze.spikes import SpikeResult, SpikeThresholds, window_counts
 from groundswell.store.tables import events, post_matches, posts
 
 
@@ -86,6 +86,11 @@ class NewEventRule(RuleKind):
             heat_hit = min_heat is not None and row.heat >= min_heat
             if not (size_hit or heat_hit):
                 continue
+            why_zh = (
+                f"已有 {size} 条信息（≥ {min_size:g}）"
+                if size_hit
+                else f"热度 {row.heat:.0f}（≥ {min_heat:g}）"
+            )
             why = (
                 f"{size} posts ≥ {min_size:g}"
                 if size_hit
@@ -98,6 +103,7 @@ class NewEventRule(RuleKind):
                     subject=f"event:{event_id}",
                     title=row.title[:120],
                     reason=f"event reached {why}{ctx.strictness.note()}",
+                    reason_zh=f"事件{why_zh}{ctx.strictness.note_zh()}",
                     counts={
                         "size": size,
                         "heat": round(row.heat, 1),
@@ -163,6 +169,7 @@ class _SpikeRule(RuleKind):
                 subject=f"{self.name}:{params.window}:{day}",
                 title=f"{ctx.scheme.name}: {result.explanation.split(':')[0]}",
                 reason=result.explanation + ctx.strictness.note(),
+                reason_zh=_spike_zh(result) + ctx.strictness.note_zh(),
                 counts={
                     "observed": result.observed,
                     "expected": round(result.expected, 2),
@@ -192,6 +199,21 @@ class NegativeRiseRule(_SpikeRule):
     Params = SpikeParams
     description = "The share of negative posts in the last window rose against the baseline."
     test = "negative_share"
+
+
+def _spike_zh(result: SpikeResult) -> str:
+    """The test's numbers in Chinese (its own explanation is English)."""
+    window = "最近1小时" if result.window == "hour" else "最近1天"
+    if result.kind == "volume":
+        return (
+            f"{window}信息量 {result.observed} 条，为基线预期 {result.expected:.1f} 条的 "
+            f"{result.ratio:.1f} 倍（阈值 {result.threshold}，p = {result.p_value:.2g}）"
+        )
+    share, base = result.share or 0.0, result.baseline_share or 0.0
+    return (
+        f"{window}负面占比 {share:.0%}，基线 {base:.0%}；负面 {result.observed} 条，"
+        f"预期 {result.expected:.1f} 条（阈值 {result.threshold}，p = {result.p_value:.2g}）"
+    )
 
 
 class CriticalTermParams(_Params):
@@ -234,6 +256,7 @@ class CriticalTermRule(RuleKind):
                     subject=subject,
                     title=_title(facts),
                     reason=f"critical term(s) {words} in {len(posts_hit)} post(s)",
+                    reason_zh=f"{len(posts_hit)} 条信息含重点词：{words}",
                     counts={"terms": {t: len(ids) for t, ids in hits.items()}},
                     post_ids=posts_hit,
                     heat=heat,
@@ -270,6 +293,7 @@ class AuthorityRule(RuleKind):
                     reason=(
                         f"mentioned by {', '.join(names)} (authority tier ≤ {params.max_tier})"
                     ),
+                    reason_zh=f"{'、'.join(names)} 发布相关信息（权威级别 ≤ {params.max_tier}）",
                     counts={"sources": names, "best_tier": min(f.tier for f in hits)},
                     post_ids=[f.post_id for f in hits],
                     heat=heat,
@@ -326,6 +350,10 @@ class RepostVelocityRule(RuleKind):
                     reason=(
                         f"{reposts} reposts of one story in {params.minutes} min "
                         f"(threshold {floor:g}){ctx.strictness.note()}"
+                    ),
+                    reason_zh=(
+                        f"同一内容 {params.minutes} 分钟内被转载 {reposts} 次"
+                        f"（阈值 {floor:g}）{ctx.strictness.note_zh()}"
                     ),
                     counts={"reposts": reposts, "minutes": params.minutes, "threshold": floor},
                     post_ids=[f.post_id for f in facts][:20],

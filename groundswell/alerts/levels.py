@@ -41,3 +41,18 @@ def check_level(level: int) -> int:
     if level not in LEVEL_NAMES:
         raise ValueError(f"level must be 1 (I) to 4 (IV), got {level}")
     return level
+
+
+ZH_LEVEL_NAMES = {1: "I级（红色）", 2: "II级（橙色）", 3: "III级（黄色）", 4: "IV级（蓝色）"}
+
+
+def alert_level_zh(rule_level: int, heat: float | None) -> str:
+    """The sentence of `alert_level` in Chinese, for zh messages and screens."""
+    by_heat = heat_level(heat)
+    level = min(rule_level, by_heat)
+    if heat is None or by_heat >= rule_level:
+        return f"{ZH_LEVEL_NAMES[level]}：按规则级别"
+    return (
+        f"{ZH_LEVEL_NAMES[level]}：热度 {heat:.0f} ≥ {_floor(by_heat):.0f}，"
+        f"高于规则的 {LEVEL_NAMES[rule_level]} 级"
+    )

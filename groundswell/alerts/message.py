@@ -48,6 +48,11 @@ class AlertMessage:
     update: str = "new"  # new | raised | updated | escalated
     recipient: str | None = None  # display name of the person on duty, if any
     department: str | None = None
+    reason_zh: str | None = None  # the reason in Chinese, when the engine wrote one
+
+    def reason_in(self, locale: str) -> str:
+        """The reason in `locale` ("zh" or "en"); English when no Chinese one was written."""
+        return self.reason_zh if locale.startswith("zh") and self.reason_zh else self.reason
 
     @property
     def level_name(self) -> str:

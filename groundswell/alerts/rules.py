@@ -57,6 +57,9 @@ class Strictness:
     def note(self) -> str:
         return f" (special period {self.period!r}: stricter thresholds)" if self.period else ""
 
+    def note_zh(self) -> str:
+        return f"（敏感时期「{self.period}」：阈值从严）" if self.period else ""
+
 
 @dataclass(slots=True)
 class Finding:
@@ -71,6 +74,7 @@ class Finding:
     post_ids: list[int] = field(default_factory=list)
     heat: float | None = None
     event_id: str | None = None
+    reason_zh: str = ""  # the reason in Chinese (`reason` is English)
 
 
 @dataclass

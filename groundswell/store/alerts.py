@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from groundswell.alerts.levels import alert_level
+from groundswell.alerts.levels import alert_level, alert_level_zh
 from groundswell.alerts.rules import Finding
 from groundswell.errors import ConfigError
 from groundswell.store.tables import schemes
@@ -77,6 +77,10 @@ def _level_of(group: list[Finding]) -> tuple[int, str, Finding]:
     return best
 
 
+def _why_zh(finding: Finding) -> str:
+    return alert_level_zh(finding.rule.level, finding.heat)
+
+
 def _evidence(group: list[Finding], old: dict[str, Any] | None) -> dict[str, Any]:
     by_rule = {f["rule"]: f for f in (old or {}).get("findings", [])}
     for finding in group:
@@ -84,6 +88,7 @@ def _evidence(group: list[Finding], old: dict[str, Any] | None) -> dict[str, Any
             "rule": finding.rule.name,
             "kind": finding.rule.kind,
             "reason": finding.reason,
+            "reason_zh": finding.reason_zh,
             "counts": finding.counts,
             "heat": finding.heat,
         }
@@ -100,6 +105,12 @@ def _reason(evidence: dict[str, Any], why_level: str) -> str:
     return "; ".join(parts) + f". {why_level}."
 
 
+def _reason_zh(evidence: dict[str, Any], why_level: str) -> str:
+    """The Chinese reason, kept in the evidence (the `reason` column is English)."""
+    parts = [f"{f['rule']}：{f.get('reason_zh') or f['reason']}" for f in evidence["findings"]]
+    return "；".join(parts) + f"。{why_level}。"
+
+
 def _upsert_one(
     conn: Connection,
     key: str,
@@ -113,6 +124,8 @@ def _upsert_one(
     department = departments.get(lead.scheme_id)
     if existing is None:
         evidence = _evidence(group, None)
+        evidence["level_zh"] = _why_zh(lead)
+        evidence["reason_zh"] = _reason_zh(evidence, evidence["level_zh"])
         alert_id = conn.execute(
             insert(alerts).values(
                 dedup_key=key,
@@ -135,8 +148,11 @@ def _upsert_one(
         ).inserted_primary_key[0]
         return [AlertChange(alert_id, "new", level, channels, department)]
     evidence = _evidence(group, existing.evidence)
-    values: dict[str, Any] = {"evidence": evidence, "updated_at": now}
     raised = level < existing.level
+    level_zh = _why_zh(lead) if raised else existing.evidence.get("level_zh", "")
+    evidence["level_zh"] = level_zh
+    evidence["reason_zh"] = _reason_zh(evidence, level_zh)
+    values: dict[str, Any] = {"evidence": evidence, "updated_at": now}
     if raised:
         values.update(
             level=level,

@@ -62,6 +62,8 @@ def test_a_critical_term_raises_one_alert_with_evidence_that_reaches_the_receive
         )
     assert alert["level"] == 3 and alert["status"] == "open"
     assert "暴力" in alert["reason"] and "level III" in alert["reason"]
+    assert "含重点词：暴力" in alert["evidence"]["reason_zh"]
+    assert "III级（黄色）" in alert["evidence"]["reason_zh"]
     assert len(alert["evidence"]["post_ids"]) == 1
     assert on_duty == ["duty1"]  # in-app, to the first person on duty
 
@@ -70,6 +72,16 @@ def test_a_critical_term_raises_one_alert_with_evidence_that_reaches_the_receive
     assert body["alert_id"] == alert["id"] and body["level"] == 3
     assert "强拆" in body["posts"][0]["text"]
     assert "/alerts/" in body["ack_url"] and "sig=" in body["ack_url"]
+    assert body["reason_zh"] == alert["evidence"]["reason_zh"]
+
+    from groundswell.alerts.notifiers.render import render_text
+    from groundswell.alerts.payload import message_from_json
+
+    [row] = outbox_rows(desk)
+    message = message_from_json(row["payload"])
+    assert "含重点词" in render_text(message, "zh") and "critical term" in render_text(
+        message, "en"
+    )
     assert deliver(setup) == {}  # sent once, not again
 
 

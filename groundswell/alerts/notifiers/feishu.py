@@ -50,7 +50,7 @@ def card(message: AlertMessage, locale: str) -> dict[str, Any]:
     words = labels(locale)
     elements: list[dict[str, Any]] = [
         {"tag": "div", "text": _plain(meta_line(message, locale))},
-        {"tag": "div", "text": _plain(f"{words['reason']}: {message.reason}")},
+        {"tag": "div", "text": _plain(f"{words['reason']}: {message.reason_in(locale)}")},
     ]
     if message.counts:
         fields = [

@@ -193,7 +193,7 @@ def render_text(message: AlertMessage, locale: str = "zh") -> str:
     words = labels(locale)
     b = break_mentions
     lines = [b(headline(message, locale)), b(meta_line(message, locale)), ""]
-    lines.append(f"{words['reason']}: {b(message.reason)}")
+    lines.append(f"{words['reason']}: {b(message.reason_in(locale))}")
     if message.counts:
         lines.append(f"{words['counts']}: {b(counts_line(message, locale))}")
     views = posts(message)
@@ -260,7 +260,7 @@ def render_markdown(message: AlertMessage, locale: str = "zh", colour_tag: bool 
         font = {"red": "warning", "orange": "warning", "yellow": "comment", "blue": "info"}
         title = f'<font color="{font[message.colour]}">{title}</font>'
     lines = [f"### {title}", f"> {escape_markdown(meta_line(message, locale))}", ""]
-    lines.append(f"**{words['reason']}:** {escape_markdown(message.reason)}")
+    lines.append(f"**{words['reason']}:** {escape_markdown(message.reason_in(locale))}")
     if message.counts:  # a blank line between: some bots join single newlines
         lines += ["", f"**{words['counts']}:** {escape_markdown(counts_line(message, locale))}"]
     views = posts(message)
@@ -294,7 +294,7 @@ def render_html(message: AlertMessage, locale: str = "zh") -> str:
         f'<div style="font-family:sans-serif;max-width:720px" lang="{_h(locale)}">',
         f'<h2 style="color:{colour};margin:0 0 4px">{_h(headline(message, locale))}</h2>',
         f'<p style="color:#666;margin:0 0 12px">{_h(meta_line(message, locale))}</p>',
-        f"<p><strong>{_h(words['reason'])}:</strong> {_h(message.reason)}</p>",
+        f"<p><strong>{_h(words['reason'])}:</strong> {_h(message.reason_in(locale))}</p>",
     ]
     if message.counts:
         cells = "".join(

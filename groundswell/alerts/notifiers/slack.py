@@ -47,7 +47,7 @@ def blocks(message: AlertMessage, locale: str) -> list[dict[str, Any]]:
             "text": _plain(f"{EMOJI[message.colour]} {headline(message, locale)}", 150),
         },
         {"type": "context", "elements": [_plain(meta_line(message, locale), 2000)]},
-        {"type": "section", "text": _plain(f"{words['reason']}: {message.reason}")},
+        {"type": "section", "text": _plain(f"{words['reason']}: {message.reason_in(locale)}")},
     ]
     if message.counts:
         fields = [_plain(f"{k}: {v}", 2000) for k, v in count_pairs(message, locale)[:10]]
