@@ -49,3 +49,11 @@ class QueryError(GroundswellError):
     def __init__(self, message: str, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
+
+
+def validation_problems(exc: Exception, root: str) -> str:
+    """A pydantic ValidationError as one line, `field: problem; ...` (for ConfigError texts)."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or root}: {e['msg']}" for e in errors())

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from groundswell.alerts.facts import PostFact, SchemeInfo
 from groundswell.alerts.levels import check_level
-from groundswell.errors import ConfigError
+from groundswell.errors import ConfigError, validation_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +132,7 @@ def validate_rule(kind: str, params: dict[str, Any], level: int) -> dict[str, An
     try:
         return model.model_validate(params).model_dump()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'params'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = validation_problems(exc, "params")
         raise ConfigError(f"bad params for a {kind} rule: {problems}") from None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groundswell.errors import ConfigError
+from groundswell.errors import ConfigError, validation_problems
 from groundswell.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,5 @@ def build_source(kind: str, config: dict[str, Any]) -> Source:
     try:
         return cls(cls.Config.model_validate(config))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or kind}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_problems(exc, kind)
         raise ConfigError(f"invalid config for {kind} source: {problems}") from exc

@@ -6,20 +6,27 @@ and the rule backtest. Same permissions as the UI; scoped roles see their depart
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from groundswell.accounts.roles import in_scope_name
+from groundswell.alerts.rules import Rule
 from groundswell.context import Desk
 from groundswell.errors import ConfigError
+from groundswell.store import alert_rules as rules_store
+from groundswell.store import duty as duty_store
 from groundswell.web.ack_page import ack_router
 from groundswell.web.auth import Viewer, audit, client_ip, require
 
 __all__ = ["alerts_router"]
+
+T = TypeVar("T")
 
 # Module-level, so FastAPI can resolve them from the (postponed) annotations.
 CanView = Annotated[Viewer, Depends(require("alerts.view"))]
@@ -140,212 +147,126 @@ def alerts_router(desk: Desk) -> APIRouter:
             audit(conn, viewer, "alert.resolve", f"alert:{alert_id}", ip=client_ip(request))
         return {"resolved": True}
 
+    def change(
+        request: Request,
+        viewer: Viewer,
+        action: str,
+        work: Callable[[Connection], T],
+        target: Callable[[T], str],
+        *,
+        detail: dict[str, Any] | None = None,
+        missing: int = 400,
+    ) -> T:
+        """Do `work` and audit it in one transaction; a ConfigError is the caller's (400/404)."""
+        try:
+            with desk.engine.begin() as conn:
+                result = work(conn)
+                audit(conn, viewer, action, target(result), detail, client_ip(request))
+        except ConfigError as exc:
+            raise HTTPException(missing, str(exc)) from None
+        return result
+
     @router.get("/alert-rules")
     def rules_api(_viewer: CanView) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        from groundswell.store.alert_rules import list_rules
-
         with desk.engine.connect() as conn:
-            return {"items": [asdict(r) for r in list_rules(conn)]}
+            return {"items": [asdict(r) for r in rules_store.list_rules(conn)]}
 
     @router.post("/alert-rules", status_code=201)
     def add_rule_api(body: RuleIn, request: Request, viewer: CanEditRules) -> dict[str, Any]:
-        from dataclasses import asdict
+        def work(conn: Connection) -> Rule:
+            return rules_store.add_rule(
+                conn, body.name, body.kind, body.params, level=body.level,
+                channels=body.channels, scheme=body.scheme, department=body.department,
+            )  # fmt: skip
 
-        from groundswell.store.alert_rules import add_rule
-
-        try:
-            with desk.engine.begin() as conn:
-                rule = add_rule(
-                    conn,
-                    body.name,
-                    body.kind,
-                    body.params,
-                    level=body.level,
-                    channels=body.channels,
-                    scheme=body.scheme,
-                    department=body.department,
-                )
-                audit(
-                    conn,
-                    viewer,
-                    "alert_rule.create",
-                    f"alert_rule:{rule.id}",
-                    asdict(rule),
-                    client_ip(request),
-                )
-        except ConfigError as exc:
-            raise _bad(exc) from None
+        detail = body.model_dump(mode="json")
+        rule = change(request, viewer, "alert_rule.create", work, lambda r: f"alert_rule:{r.id}",
+                      detail=detail)  # fmt: skip
         return asdict(rule)
 
     @router.delete("/alert-rules/{name}", status_code=204)
     def remove_rule_api(name: str, request: Request, viewer: CanEditRules) -> None:
-        from groundswell.store.alert_rules import remove_rule
-
-        try:
-            with desk.engine.begin() as conn:
-                remove_rule(conn, name)
-                audit(
-                    conn, viewer, "alert_rule.remove", f"alert_rule:{name}", ip=client_ip(request)
-                )
-        except ConfigError as exc:
-            raise HTTPException(404, str(exc)) from None
+        change(request, viewer, "alert_rule.remove", lambda c: rules_store.remove_rule(c, name),
+               lambda _: f"alert_rule:{name}", missing=404)  # fmt: skip
 
     @router.get("/alert-channels")
     def channels_api(_viewer: CanView) -> dict[str, Any]:
-        from groundswell.store.alert_rules import list_channels
-
         with desk.engine.connect() as conn:
-            return {"items": [c.public() for c in list_channels(conn)]}
+            return {"items": [c.public() for c in rules_store.list_channels(conn)]}
 
     @router.post("/alert-channels", status_code=201)
     def add_channel_api(body: ChannelIn, request: Request, viewer: CanAdmin) -> dict[str, Any]:
-        from groundswell.store.alert_rules import add_channel
+        def work(conn: Connection) -> rules_store.Channel:
+            return rules_store.add_channel(
+                conn, body.name, body.kind, body.config, quiet_hours=body.quiet_hours
+            )
 
-        try:
-            with desk.engine.begin() as conn:
-                channel = add_channel(
-                    conn, body.name, body.kind, body.config, quiet_hours=body.quiet_hours
-                )
-                audit(
-                    conn,
-                    viewer,
-                    "alert_channel.create",
-                    f"alert_channel:{channel.id}",
-                    {"kind": body.kind},
-                    client_ip(request),
-                )
-        except ConfigError as exc:
-            raise _bad(exc) from None
+        channel = change(request, viewer, "alert_channel.create", work,
+                         lambda c: f"alert_channel:{c.id}", detail={"kind": body.kind})  # fmt: skip
         return channel.public()
 
     @router.delete("/alert-channels/{name}", status_code=204)
     def remove_channel_api(name: str, request: Request, viewer: CanAdmin) -> None:
-        from groundswell.store.alert_rules import remove_channel
-
-        try:
-            with desk.engine.begin() as conn:
-                remove_channel(conn, name)
-                audit(
-                    conn,
-                    viewer,
-                    "alert_channel.remove",
-                    f"alert_channel:{name}",
-                    ip=client_ip(request),
-                )
-        except ConfigError as exc:
-            raise HTTPException(404, str(exc)) from None
+        change(request, viewer, "alert_channel.remove",
+               lambda c: rules_store.remove_channel(c, name), lambda _: f"alert_channel:{name}",
+               missing=404)  # fmt: skip
 
     @router.get("/duty")
     def duty_api(
-        _viewer: CanViewDuty,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        _viewer: CanViewDuty, start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, Any]:
-        from groundswell.store.duty import list_shifts
-
         with desk.engine.connect() as conn:
-            return {"items": [_json(s) for s in list_shifts(conn, start, end)]}
+            return {"items": [_json(s) for s in duty_store.list_shifts(conn, start, end)]}
 
     @router.get("/duty/now")
     def duty_now_api(_viewer: CanViewDuty, department: str | None = None) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        from groundswell.store.duty import duty_chain
-
         with desk.engine.connect() as conn:
-            chain = duty_chain(conn, department, datetime.now(UTC), desk.settings.alert_office_lead)
+            chain = duty_store.duty_chain(
+                conn, department, datetime.now(UTC), desk.settings.alert_office_lead
+            )
         return {"chain": [{k: v for k, v in asdict(p).items() if k != "contacts"} for p in chain]}
 
     @router.post("/duty", status_code=201)
     def add_shift_api(body: ShiftIn, request: Request, viewer: CanEditDuty) -> dict[str, Any]:
-        from groundswell.store.duty import add_shift
+        def work(conn: Connection) -> int:
+            return duty_store.add_shift(
+                conn, body.user, body.starts_at, body.ends_at,
+                department=body.department, position=body.position,
+            )  # fmt: skip
 
-        try:
-            with desk.engine.begin() as conn:
-                shift_id = add_shift(
-                    conn,
-                    body.user,
-                    body.starts_at,
-                    body.ends_at,
-                    department=body.department,
-                    position=body.position,
-                )
-                audit(
-                    conn,
-                    viewer,
-                    "duty.create",
-                    f"shift:{shift_id}",
-                    body.model_dump(mode="json"),
-                    client_ip(request),
-                )
-        except ConfigError as exc:
-            raise _bad(exc) from None
+        shift_id = change(request, viewer, "duty.create", work, lambda i: f"shift:{i}",
+                          detail=body.model_dump(mode="json"))  # fmt: skip
         return {"id": shift_id}
 
     @router.delete("/duty/{shift_id}", status_code=204)
     def remove_shift_api(shift_id: int, request: Request, viewer: CanEditDuty) -> None:
-        from groundswell.store.duty import remove_shift
-
-        try:
-            with desk.engine.begin() as conn:
-                remove_shift(conn, shift_id)
-                audit(conn, viewer, "duty.remove", f"shift:{shift_id}", ip=client_ip(request))
-        except ConfigError as exc:
-            raise HTTPException(404, str(exc)) from None
+        change(request, viewer, "duty.remove", lambda c: duty_store.remove_shift(c, shift_id),
+               lambda _: f"shift:{shift_id}", missing=404)  # fmt: skip
 
     @router.get("/special-periods")
     def periods_api(_viewer: CanViewDuty) -> dict[str, Any]:
-        from groundswell.store.duty import list_special_periods
-
         with desk.engine.connect() as conn:
-            return {"items": [_json(p) for p in list_special_periods(conn)]}
+            return {"items": [_json(p) for p in duty_store.list_special_periods(conn)]}
 
     @router.post("/special-periods", status_code=201)
     def add_period_api(body: PeriodIn, request: Request, viewer: CanEditDuty) -> dict[str, Any]:
-        from groundswell.store.duty import add_special_period
+        def work(conn: Connection) -> int:
+            return duty_store.add_special_period(
+                conn, body.name, body.starts_at, body.ends_at, departments_=body.departments,
+                threshold_factor=body.threshold_factor, alpha_factor=body.alpha_factor,
+                created_by=viewer.name,
+            )  # fmt: skip
 
-        try:
-            with desk.engine.begin() as conn:
-                period_id = add_special_period(
-                    conn,
-                    body.name,
-                    body.starts_at,
-                    body.ends_at,
-                    departments_=body.departments,
-                    threshold_factor=body.threshold_factor,
-                    alpha_factor=body.alpha_factor,
-                    created_by=viewer.name,
-                )
-                audit(
-                    conn,
-                    viewer,
-                    "special_period.create",
-                    f"special_period:{period_id}",
-                    body.model_dump(mode="json"),
-                    client_ip(request),
-                )
-        except ConfigError as exc:
-            raise _bad(exc) from None
+        period_id = change(request, viewer, "special_period.create", work,
+                           lambda i: f"special_period:{i}",
+                           detail=body.model_dump(mode="json"))  # fmt: skip
         return {"id": period_id}
 
     @router.delete("/special-periods/{period_id}", status_code=204)
     def remove_period_api(period_id: int, request: Request, viewer: CanEditDuty) -> None:
-        from groundswell.store.duty import remove_special_period
-
-        try:
-            with desk.engine.begin() as conn:
-                remove_special_period(conn, period_id)
-                audit(
-                    conn,
-                    viewer,
-                    "special_period.remove",
-                    f"special_period:{period_id}",
-                    ip=client_ip(request),
-                )
-        except ConfigError as exc:
-            raise HTTPException(404, str(exc)) from None
+        change(request, viewer, "special_period.remove",
+               lambda c: duty_store.remove_special_period(c, period_id),
+               lambda _: f"special_period:{period_id}", missing=404)  # fmt: skip
 
     @router.get("/notifications")
     def notifications_api(

@@ -20,7 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from groundswell.alerts.message import AlertMessage
-from groundswell.errors import ConfigError, GroundswellError
+from groundswell.errors import ConfigError, GroundswellError, validation_problems
 
 BUILTIN_MODULES = [
     "groundswell.alerts.notifiers.email",
@@ -198,7 +198,5 @@ def build_notifier(kind: str, config: dict[str, Any]) -> Notifier:
     try:
         return cls(cls.Config.model_validate(config))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or kind}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_problems(exc, kind)
         raise ConfigError(f"invalid config for {kind} notifier: {problems}") from exc
