@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
 from groundswell.accounts.roles import SCOPED_ROLES, in_scope_name
@@ -53,6 +54,21 @@ def _compile(draft: Scheme) -> tuple[str | None, QueryError | None]:
         return format_query(scheme_query(draft)), None
     except QueryError as exc:
         return None, exc
+
+
+class SchemeForm(BaseModel):
+    """The editor's fields: the four boxes (one word or phrase per line), the query."""
+
+    name: str = ""
+    subject_words: str = ""
+    region_words: str = ""
+    event_words: str = ""
+    exclusion_words: str = ""
+    query: str = ""
+    department: str = ""
+
+    def boxes(self) -> dict[str, str]:
+        return {box: getattr(self, box) for box in BOXES}
 
 
 def router(desk: Desk) -> APIRouter:
@@ -253,37 +269,21 @@ def router(desk: Desk) -> APIRouter:
     @routes.post("/schemes")
     def create(
         request: Request,
-        name: str = Form(""),
-        subject_words: str = Form(""),
-        region_words: str = Form(""),
-        event_words: str = Form(""),
-        exclusion_words: str = Form(""),
-        query: str = Form(""),
-        department: str = Form(""),
+        form: Annotated[SchemeForm, Form()],
         viewer: Viewer = Depends(require("schemes.edit")),
     ) -> Response:
-        boxes = dict(
-            zip(BOXES, (subject_words, region_words, event_words, exclusion_words), strict=True)
-        )
-        return save(request, viewer, None, name, boxes, query, department)
+        return save(request, viewer, None, form.name, form.boxes(), form.query, form.department)
 
     @routes.post("/schemes/{scheme_id}")
     def change(
         request: Request,
         scheme_id: int,
-        name: str = Form(""),
-        subject_words: str = Form(""),
-        region_words: str = Form(""),
-        event_words: str = Form(""),
-        exclusion_words: str = Form(""),
-        query: str = Form(""),
-        department: str = Form(""),
+        form: Annotated[SchemeForm, Form()],
         viewer: Viewer = Depends(require("schemes.edit")),
     ) -> Response:
-        boxes = dict(
-            zip(BOXES, (subject_words, region_words, event_words, exclusion_words), strict=True)
+        return save(
+            request, viewer, scheme_id, form.name, form.boxes(), form.query, form.department
         )
-        return save(request, viewer, scheme_id, name, boxes, query, department)
 
     @routes.post("/schemes/{scheme_id}/delete")
     def delete(
