@@ -44,6 +44,13 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
+def cli_audit(conn: Any, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+    """Changes made from the command line are audited too, with the actor `cli`."""
+    from groundswell.accounts import audit as audit_store
+
+    audit_store.record(conn, user_id=None, actor="cli", action=action, target=target, detail=detail)
+
+
 def _when(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
@@ -91,6 +98,7 @@ def rules_add(
             scheme=scheme,
             department=department,
         )
+        cli_audit(conn, "alert_rule.create", f"alert_rule:{rule.id}", {"kind": kind})
     console.print(f"rule {rule.name!r} added ({rule.kind}, level {rule.level}, {rule.params})")
 
 
@@ -126,6 +134,7 @@ def rules_remove(ctx: typer.Context, name: str) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         remove_rule(conn, name)
+        cli_audit(conn, "alert_rule.remove", f"alert_rule:{name}")
     console.print(f"rule {name!r} removed")
 
 
@@ -135,6 +144,7 @@ def rules_enable(ctx: typer.Context, name: str) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         set_rule_enabled(conn, name, True)
+        cli_audit(conn, "alert_rule.enable", f"alert_rule:{name}")
     console.print(f"rule {name!r} enabled")
 
 
@@ -144,6 +154,7 @@ def rules_disable(ctx: typer.Context, name: str) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         set_rule_enabled(conn, name, False)
+        cli_audit(conn, "alert_rule.disable", f"alert_rule:{name}")
     console.print(f"rule {name!r} disabled")
 
 
@@ -166,6 +177,7 @@ def channels_add(
     quiet = _json_object(quiet_hours, "--quiet-hours") if quiet_hours else None
     with _desk(ctx).engine.begin() as conn:
         channel = add_channel(conn, name, kind, _json_object(config, "--config"), quiet_hours=quiet)
+        cli_audit(conn, "alert_channel.create", f"alert_channel:{channel.id}", {"kind": kind})
     console.print(f"channel {channel.name!r} added ({channel.kind})")
 
 
@@ -193,6 +205,7 @@ def channels_remove(ctx: typer.Context, name: str) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         remove_channel(conn, name)
+        cli_audit(conn, "alert_channel.remove", f"alert_channel:{name}")
     console.print(f"channel {name!r} removed")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from groundswell.cli_alerts import _desk, _when, console
+from groundswell.cli_alerts import _desk, _when, cli_audit, console
 
 duty_app = typer.Typer(help="The duty roster: shifts and who is on call now.", no_args_is_help=True)
 periods_app = typer.Typer(
@@ -37,6 +37,7 @@ def duty_add(
         shift_id = add_shift(
             conn, user, _when(start), _when(end), department=department, position=position
         )
+        cli_audit(conn, "duty.create", f"shift:{shift_id}", {"user": user})
     console.print(f"shift {shift_id} added")
 
 
@@ -65,6 +66,7 @@ def duty_remove(ctx: typer.Context, shift_id: int) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         remove_shift(conn, shift_id)
+        cli_audit(conn, "duty.remove", f"shift:{shift_id}")
     console.print(f"shift {shift_id} removed")
 
 
@@ -105,6 +107,7 @@ def periods_add(
             alpha_factor=alpha_factor,
             created_by="cli",
         )
+        cli_audit(conn, "special_period.create", f"special_period:{period_id}", {"name": name})
     console.print(f"special period {period_id} added")
 
 
@@ -134,6 +137,7 @@ def periods_remove(ctx: typer.Context, period_id: int) -> None:
 
     with _desk(ctx).engine.begin() as conn:
         remove_special_period(conn, period_id)
+        cli_audit(conn, "special_period.remove", f"special_period:{period_id}")
     console.print(f"special period {period_id} removed")
 
 

@@ -219,3 +219,12 @@ def test_duty_and_special_periods(sqlite_url: str) -> None:
     cli(sqlite_url, "special-period", "remove", "1")
     cli(sqlite_url, "duty", "remove", "1")
     assert "nobody" in cli(sqlite_url, "duty", "now", "--department", "城市管理局")
+    from groundswell.accounts.audit import list_audit
+    from groundswell.context import Desk
+    from groundswell.settings import load_settings
+
+    desk = Desk.open(load_settings(database_url=sqlite_url))
+    with desk.engine.connect() as conn:
+        actions = {e.action for e in list_audit(conn, limit=100)[0] if e.actor == "cli"}
+    desk.close()
+    assert {"duty.create", "duty.remove", "special_period.create"} <= actions
