@@ -15,7 +15,15 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Connection, func, select
 
 from groundswell.analyze.query import Document, Query, SchemeMatch
-from groundswell.store.tables import events, post_matches, posts, schemes, sources, stories
+from groundswell.store.tables import (
+    events,
+    post_counts,
+    post_matches,
+    posts,
+    schemes,
+    sources,
+    stories,
+)
 
 __all__ = [
     "FeedFilter",
@@ -57,43 +65,61 @@ def bucket_times(since: datetime, until: datetime, unit: Unit) -> list[str]:
     return labels
 
 
+def _hours(since: datetime, until: datetime, unit: Unit) -> tuple[Any, Any]:
+    """Whole UTC hours from the start of the first chart bucket: the first bar is complete."""
+    start = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        start = start.replace(hour=0)
+    return post_counts.c.hour >= start, post_counts.c.hour <= until
+
+
 def volume(conn: Connection, since: datetime, until: datetime, unit: Unit) -> list[tuple[str, int]]:
-    """Posts per hour or day in [since, until], with zero buckets filled in."""
-    bucket = _bucket(conn, posts.c.sort_at, unit).label("bucket")
+    """Posts per hour or day in [since, until], with zero buckets filled in.
+
+    Read from the hourly `post_counts` (kept by triggers), not by scanning posts: a
+    30-day window at a million posts is a few hundred rows instead of 80,000.
+    """
+    bucket = _bucket(conn, post_counts.c.hour, unit).label("bucket")
     rows = conn.execute(
-        select(bucket, func.count())
-        .where(posts.c.sort_at >= since, posts.c.sort_at <= until)
+        select(bucket, func.sum(post_counts.c.posts))
+        .where(*_hours(since, until, unit))
         .group_by(bucket)
     )
-    counts = {row[0]: row[1] for row in rows}
+    counts = {row[0]: int(row[1] or 0) for row in rows}
     return [(label, counts.get(label, 0)) for label in bucket_times(since, until, unit)]
 
 
-def sentiment_share(conn: Connection, since: datetime, until: datetime) -> dict[str, int]:
+def sentiment_share(
+    conn: Connection, since: datetime, until: datetime, unit: Unit = "hour"
+) -> dict[str, int]:
     """Posts per sentiment label in the window ('unknown' for posts not analysed)."""
     rows = conn.execute(
-        select(posts.c.sentiment, func.count())
-        .where(posts.c.sort_at >= since, posts.c.sort_at <= until)
-        .group_by(posts.c.sentiment)
+        select(post_counts.c.sentiment, func.sum(post_counts.c.posts))
+        .where(*_hours(since, until, unit))
+        .group_by(post_counts.c.sentiment)
     )
     share = dict.fromkeys(SENTIMENTS, 0)
     for label, count in rows:
-        share[label or "unknown"] = share.get(label or "unknown", 0) + count
+        key = label or "unknown"
+        share[key] = share.get(key, 0) + int(count or 0)
     return share
 
 
-def source_breakdown(conn: Connection, since: datetime, until: datetime) -> list[tuple[str, int]]:
+def source_breakdown(
+    conn: Connection, since: datetime, until: datetime, unit: Unit = "hour"
+) -> list[tuple[str, int]]:
     """Posts per source in the window, busiest first."""
-    count = func.count().label("posts")
+    count = func.sum(post_counts.c.posts).label("posts")
     rows = conn.execute(
         select(sources.c.name, count)
-        .join(sources, sources.c.id == posts.c.source_id)
-        .where(posts.c.sort_at >= since, posts.c.sort_at <= until)
+        .join(sources, sources.c.id == post_counts.c.source_id)
+        .where(*_hours(since, until, unit))
         .group_by(sources.c.name)
+        .having(count > 0)
         .order_by(count.desc(), sources.c.name)
         .limit(50)
     )
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], int(row[1])) for row in rows]
 
 
 def since_counts(

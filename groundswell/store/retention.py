@@ -18,7 +18,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from groundswell.settings import Settings
-from groundswell.store.tables import collection_runs, events, posts, quarantine, stories
+from groundswell.store.tables import (
+    collection_runs,
+    events,
+    post_counts,
+    posts,
+    quarantine,
+    stories,
+)
 from groundswell.store.tables_accounts import audit_log, login_attempts, sessions
 from groundswell.store.tables_alerts import alerts, notifications
 
@@ -49,6 +56,8 @@ def _cutoff(now: datetime, days: int) -> datetime | None:
 
 
 def _delete_batched(conn: Connection, table: object, key: object, condition: object) -> int:
+    if key is None:  # a small table without a one-column key: at once
+        return int(conn.execute(delete(table).where(condition)).rowcount)  # type: ignore[arg-type]
     total = 0
     while True:
         ids = select(key).where(condition).limit(BATCH)  # type: ignore[arg-type]
@@ -68,6 +77,8 @@ def sweep(
             ("posts", posts, posts.c.id, posts.c.collected_at < cut),
             ("stories", stories, stories.c.story_key, stories.c.last_seen < cut),
             ("events", events, events.c.id, events.c.last_seen < cut),
+            # the hourly counts of the posts that went are zero now
+            ("post_counts", post_counts, None, post_counts.c.posts <= 0),
         ]
     if cut := _cutoff(now, policy.alerts_days):
         plan += [

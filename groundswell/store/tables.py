@@ -180,6 +180,8 @@ stories = Table(
     Column("posts", Integer, nullable=False),  # the original and its reposts
     Column("first_seen", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
+    # Deleting a post sets this to NULL: without the index, every delete scans stories.
+    Index("ix_stories_original_post_id", "original_post_id"),
 )
 
 events = Table(
@@ -214,6 +216,7 @@ sentiment_corrections = Table(
     Column("previous_label", String(8), nullable=True),
     Column("created_by", String(200), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_sentiment_corrections_post_id", "post_id"),
 )
 
 # State of the stateful analysis stages (the event clusterer's active window), so a
@@ -224,6 +227,19 @@ analysis_state = Table(
     Column("name", String(100), primary_key=True),
     Column("state", Json, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# Posts per UTC hour, source and sentiment ('' before analysis): the dashboard's windows
+# read this instead of scanning posts. Kept by triggers on posts (migration 0006), so every
+# write path (ingest, corrections, merges, retention, source removal) keeps it exact.
+post_counts = Table(
+    "post_counts",
+    metadata,
+    Column("hour", UtcDateTime(), primary_key=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("sentiment", String(8), primary_key=True),
+    Column("posts", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Tables of other domains register on the same metadata (imported last, by design).

@@ -65,8 +65,8 @@ def router(desk: Desk) -> APIRouter:
         last_visit = _last_visit(request)
         with desk.engine.connect() as conn:
             series = volume(conn, since, now, unit)  # type: ignore[arg-type]
-            share = sentiment_share(conn, since, now)
-            by_source = source_breakdown(conn, since, now)
+            share = sentiment_share(conn, since, now, unit)  # type: ignore[arg-type]
+            by_source = source_breakdown(conn, since, now, unit)  # type: ignore[arg-type]
             health = list_sources(conn)
             hot = top_events(conn, since_hours=span.total_seconds() / 3600, limit=10)
             scheme_ids = visible_scheme_ids(conn, viewer)
