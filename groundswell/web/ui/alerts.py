@@ -99,7 +99,8 @@ def router(desk: Desk) -> APIRouter:
     def alerts_badge(viewer: Viewer = Depends(page_viewer("alerts.view"))) -> HTMLResponse:
         """The topbar bell on every page: unread in-app notifications, polled by htmx."""
         count = len(unread(viewer))
-        return HTMLResponse(f' <span class="badge lvl-1" id="unread">{count}</span>' if count else "")
+        badge = f' <span class="badge lvl-1" id="unread">{count}</span>' if count else ""
+        return HTMLResponse(badge)
 
     @routes.get("/alerts/{alert_id}", response_class=HTMLResponse)
     def alert_page(
