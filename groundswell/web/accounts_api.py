@@ -11,8 +11,7 @@ from sqlalchemy import Connection, func, select
 
 from groundswell.accounts.audit import list_audit
 from groundswell.accounts.errors import AccountError, AuthError, RateLimited
-from groundswell.accounts.passwords import generate_password, verify_password
-from groundswell.accounts.ratelimit import record_attempt, retry_after
+from groundswell.accounts.passwords import generate_password
 from groundswell.accounts.roles import ROLE_PERMISSIONS, ROLES
 from groundswell.accounts.tokens import create_token, list_tokens, revoke_token
 from groundswell.accounts.users import (
@@ -22,7 +21,6 @@ from groundswell.accounts.users import (
     get_user,
     list_departments,
     list_users,
-    password_hash_of,
     set_department_head,
     set_password,
     update_user,
@@ -33,9 +31,9 @@ from groundswell.web.auth import (
     Viewer,
     audit,
     authenticate,
+    change_own_password,
     client_ip,
     close_session,
-    login_limits,
     open_session,
     require,
     require_viewer,
@@ -169,22 +167,15 @@ def accounts_router(desk: Desk) -> APIRouter:
         body: PasswordIn, request: Request, viewer: Annotated[Viewer, Depends(require_viewer)]
     ) -> None:
         """Change your password; your other sessions end (this one stays)."""
-        ip = client_ip(request)
-        with desk.engine.connect() as conn:
-            wait = retry_after(conn, viewer.name, ip, login_limits(desk.settings))
-            found = password_hash_of(conn, viewer.name)
-        if wait is not None:
-            raise HTTPException(429, str(RateLimited(wait)), headers={"Retry-After": str(wait)})
-        if found is None or not verify_password(found[1], body.current)[0]:
-            with desk.engine.begin() as conn:
-                record_attempt(conn, viewer.name, ip, False)  # counts towards the sign-in limit
-            raise HTTPException(400, "the current password is wrong")
-        with desk.engine.begin() as conn:
-            try:
-                set_password(conn, viewer.user_id, body.new, keep_session_id=viewer.session_id)
-            except AccountError as exc:
-                raise _refused(exc) from exc
-            audit(conn, viewer, "user.password", f"user:{viewer.user_id}", ip=ip)
+        try:
+            change_own_password(desk, viewer, body.current, body.new, client_ip(request))
+        except RateLimited as exc:
+            wait = str(exc.retry_after)
+            raise HTTPException(429, str(exc), headers={"Retry-After": wait}) from exc
+        except AuthError as exc:
+            raise HTTPException(400, "the current password is wrong") from exc
+        except AccountError as exc:
+            raise _refused(exc) from exc
 
     @router.get("/users")
     def users_api(_viewer: Annotated[Viewer, Depends(require_admin)]) -> list[dict[str, Any]]:

@@ -34,7 +34,13 @@ from groundswell.accounts.sessions import (
     purge_expired,
 )
 from groundswell.accounts.tokens import lookup_token
-from groundswell.accounts.users import AccountError, get_user, password_hash_of, replace_hash
+from groundswell.accounts.users import (
+    AccountError,
+    get_user,
+    password_hash_of,
+    replace_hash,
+    set_password,
+)
 from groundswell.context import Desk
 from groundswell.settings import Settings
 from groundswell.store.tables_accounts import users
@@ -315,3 +321,23 @@ def audit(
         detail=detail,
         ip=ip,
     )
+
+
+def change_own_password(desk: Desk, viewer: Viewer, current: str, new: str, ip: str) -> None:
+    """The signed-in user changes their password; their other sessions end, this one stays.
+
+    A wrong current password counts towards the sign-in limit (RateLimited once it is
+    reached) and raises AuthError; a new password the policy refuses raises AccountError.
+    """
+    with desk.engine.connect() as conn:
+        wait = retry_after(conn, viewer.name, ip, login_limits(desk.settings))
+        found = password_hash_of(conn, viewer.name)
+    if wait is not None:
+        raise RateLimited(wait)
+    if found is None or not verify_password(found[1], current)[0]:
+        with desk.engine.begin() as conn:
+            record_attempt(conn, viewer.name, ip, False)
+        raise AuthError("the current password is wrong")
+    with desk.engine.begin() as conn:
+        set_password(conn, viewer.user_id, new, keep_session_id=viewer.session_id)
+        audit(conn, viewer, "user.password", f"user:{viewer.user_id}", ip=ip)

@@ -64,6 +64,7 @@ class SecurityHeaders:
 def mount_ui(app: FastAPI, desk: Desk) -> None:
     """Add the screens to `app` (called last in create_app)."""
     from groundswell.web.ui import (
+        account,
         admin,
         alerts,
         dashboard,
@@ -89,5 +90,6 @@ def mount_ui(app: FastAPI, desk: Desk) -> None:
         viewer = getattr(request.state, "viewer", None)
         return render(request, viewer, "forbidden.html", status_code=403, permission=exc.permission)
 
-    for module in (session, dashboard, feed, search, events, schemes, sources, admin, alerts):
+    screens = (session, dashboard, feed, search, events, schemes, sources, admin, alerts, account)
+    for module in screens:
         app.include_router(module.router(desk))

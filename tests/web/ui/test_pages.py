@@ -390,3 +390,47 @@ async def test_relevance_marks_are_stored_scoped_and_audited(
         data={"scheme_id": hospital, "relevant": "yes", "csrf_token": csrf},
     )
     assert other.status_code == 404
+
+
+async def test_users_change_their_own_password(desk: Desk, client: httpx.AsyncClient) -> None:
+    from groundswell.accounts.audit import list_audit
+
+    csrf = await sign_in(client, "momo")
+    page = await client.get("/account")
+    assert page.status_code == 200 and 'id="change-password"' in page.text
+    differ = await client.post(
+        "/account/password",
+        data={
+            "current": PASSWORD,
+            "new": "a new long pass 1",
+            "repeat": "other",
+            "csrf_token": csrf,
+        },
+    )
+    assert differ.status_code == 400 and 'id="password-error"' in differ.text
+    wrong = await client.post(
+        "/account/password",
+        data={"current": "not it at all", "new": "a new long pass 1", "repeat": "a new long pass 1",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert wrong.status_code == 400
+    short = await client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "short", "repeat": "short", "csrf_token": csrf},
+    )
+    assert short.status_code == 400
+    no_csrf = await client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "a new long pass 1", "repeat": "a new long pass 1"},
+    )
+    assert no_csrf.status_code == 403
+    done = await client.post(
+        "/account/password",
+        data={"current": PASSWORD, "new": "a new long pass 1", "repeat": "a new long pass 1",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert done.status_code == 200 and 'id="password-changed"' in done.text
+    with desk.engine.connect() as conn:
+        [entry], _ = list_audit(conn, action="user.password")
+    assert entry.actor == "momo"
+    assert (await client.get("/account")).status_code == 200  # this session stays
