@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import Connection, select
 
 from groundswell.accounts.roles import SCOPED_ROLES, in_scope_name
@@ -16,9 +19,11 @@ from groundswell.store.schemes import list_schemes
 from groundswell.store.sources import list_sources
 from groundswell.store.tables import schemes as schemes_table
 from groundswell.web.auth import Viewer
-from groundswell.web.ui.render import page_viewer, render
+from groundswell.web.ui.render import fragment, page_viewer, render
 
 SEEN_COOKIE = "gs_seen"
+SINCE_SECONDS = 10.0  # the live card's refresh
+STREAM_SECONDS = 300.0  # the browser reconnects (EventSource) after this
 RANGES = {"48h": (timedelta(hours=48), "hour"), "30d": (timedelta(days=30), "day")}
 
 
@@ -112,13 +117,43 @@ def router(desk: Desk) -> APIRouter:
         )
         return response
 
+    @routes.get("/dashboard/stream")
+    async def since_stream(
+        request: Request,
+        since: datetime | None = None,
+        viewer: Viewer = Depends(page_viewer("posts.view")),
+    ) -> StreamingResponse:
+        """Server-sent events: the 'since your last visit' card, re-rendered every 10 s."""
+        start = since if since is not None and since.tzinfo is not None else datetime.now(UTC)
+
+        def card() -> str:
+            with desk.engine.connect() as conn:
+                changes = since_counts(conn, start, scheme_ids_in_scope(conn, viewer))
+            return fragment(
+                request, viewer, "partials/since.html", last_visit=start, changes=changes
+            )
+
+        async def events() -> AsyncIterator[str]:
+            opened = time.monotonic()
+            yield "retry: 5000\n: connected\n\n"
+            while time.monotonic() - opened < STREAM_SECONDS:
+                if await request.is_disconnected():
+                    return
+                html = await asyncio.to_thread(card)
+                data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+                yield f"event: since\n{data}\n"
+                await asyncio.sleep(SINCE_SECONDS)
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
     @routes.get("/dashboard/since", response_class=HTMLResponse)
     def since_fragment(
         request: Request,
         since: datetime | None = None,
         viewer: Viewer = Depends(page_viewer("posts.view")),
     ) -> HTMLResponse:
-        """The 'since your last visit' card, refreshed by htmx every 30 s (no reload)."""
+        """The 'since your last visit' card alone (the stream sends the same)."""
         if since is None or since.tzinfo is None:
             since = datetime.now(UTC)
         with desk.engine.connect() as conn:

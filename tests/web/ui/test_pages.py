@@ -168,7 +168,7 @@ async def test_pages_render_and_escape_posts(client: httpx.AsyncClient) -> None:
     assert "<mark>地铁</mark>" in search
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     since = (await client.get("/dashboard/since", params={"since": hour_ago})).text
-    assert 'data-count="posts">3<' in since and 'hx-trigger="every 30s"' in since
+    assert 'data-count="posts">3<' in since and 'data-live="/dashboard/stream?since=' in since
 
 
 async def test_csrf_is_required_for_changes(desk: Desk, client: httpx.AsyncClient) -> None:

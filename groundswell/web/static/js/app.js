@@ -1,6 +1,7 @@
 /* Groundswell desk UI behaviour. Loaded from /static (the CSP allows no inline script).
  * - charts: every <canvas data-chart='{json}'> becomes a Chart.js chart;
  * - live feed: <tbody data-stream="/feed/stream?..."> receives new rows over SSE;
+ * - live cards: <section data-live="/dashboard/stream?..."> is replaced over SSE;
  * - htmx fragments are processed by htmx itself (its config is in a meta tag). */
 (function () {
   "use strict";
@@ -110,10 +111,27 @@
     connect();
   }
 
+  /* A card that the server re-renders over SSE (<section data-live="/…/stream">): each
+   * event carries the card's new HTML (rendered and escaped by the server's templates). */
+  function liveCard(card) {
+    var source = new EventSource(card.getAttribute("data-live"));
+    var current = card;
+    source.addEventListener("since", function (event) {
+      var holder = document.createElement("template");
+      holder.innerHTML = event.data.trim();
+      var fresh = holder.content.firstElementChild;
+      if (fresh) {
+        current.replaceWith(fresh);
+        current = fresh;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts(document);
     var body = document.querySelector("tbody[data-stream]");
     if (body && window.EventSource) { liveFeed(body); }
+    if (window.EventSource) { document.querySelectorAll("[data-live]").forEach(liveCard); }
     document.body.addEventListener("htmx:afterSwap", function (event) { drawCharts(event.target); });
   });
 })();
