@@ -161,7 +161,7 @@ async def run_demo(
     at = f" --at {newest:%Y-%m-%dT%H:%M}" if newest else ""  # replayed data keeps its times
     console.print(
         f"{total} posts stored. Try: groundswell search tariffs · groundswell events{at}"
-        f" · groundswell spikes --window day{at}"
+        f" · groundswell spikes --window day{at} · groundswell alerts list"
     )
     desk.close()
     return total
