@@ -91,7 +91,8 @@ def new_post_ids(
             part = wanted[offset : offset + 500]
             found_gaps += conn.execute(select(posts.c.id).where(posts.c.id.in_(part))).scalars()
     cutoff = (now - GAP_PATIENCE).isoformat()
-    gaps = {k: v for k, v in state.gaps.items() if k not in set(found_gaps) and v >= cutoff}
+    found = set(found_gaps)
+    gaps = {k: v for k, v in state.gaps.items() if k not in found and v >= cutoff}
     watermark = state.watermark
     if fresh:
         seen = set(fresh)

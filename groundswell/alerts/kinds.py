@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
@@ -21,11 +22,19 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _by_subject(facts: list[PostFact]) -> dict[str, list[PostFact]]:
+def _grouped(
+    facts: list[PostFact], key: Callable[[PostFact], str | None]
+) -> dict[str, list[PostFact]]:
+    """Facts by `key` (an event, a story, a subject); facts without one are left out."""
     grouped: dict[str, list[PostFact]] = defaultdict(list)
     for fact in facts:
-        grouped[fact.subject].append(fact)
+        if (value := key(fact)) is not None:
+            grouped[value].append(fact)
     return grouped
+
+
+def _by_subject(facts: list[PostFact]) -> dict[str, list[PostFact]]:
+    return _grouped(facts, lambda fact: fact.subject)
 
 
 def _event_rows(ctx: EvalContext, ids: set[str]) -> dict[str, object]:
@@ -35,12 +44,17 @@ def _event_rows(ctx: EvalContext, ids: set[str]) -> dict[str, object]:
     return {row.id: row for row in rows}
 
 
-def _subject_heat(ctx: EvalContext, facts: list[PostFact]) -> tuple[float | None, str | None]:
+def _event_heats(ctx: EvalContext, facts: list[PostFact]) -> dict[str, float]:
+    """The heat of every event these facts belong to, in one query."""
+    rows = _event_rows(ctx, {f.event_id for f in facts if f.event_id})
+    return {event_id: float(row.heat) for event_id, row in rows.items()}  # type: ignore[attr-defined]
+
+
+def _subject_heat(
+    heats: dict[str, float], facts: list[PostFact]
+) -> tuple[float | None, str | None]:
     event_id = facts[0].event_id
-    if not event_id:
-        return None, None
-    row = _event_rows(ctx, {event_id}).get(event_id)
-    return (float(row.heat), event_id) if row is not None else (None, event_id)
+    return (heats.get(event_id), event_id) if event_id else (None, None)
 
 
 def _title(facts: list[PostFact]) -> str:
@@ -60,10 +74,7 @@ class NewEventRule(RuleKind):
     description = "An event with matching posts reaches a size (posts) or a heat."
 
     def find(self, rule: Rule, params: NewEventParams, ctx: EvalContext) -> list[Finding]:
-        by_event: dict[str, list[PostFact]] = defaultdict(list)
-        for fact in ctx.facts:
-            if fact.event_id:
-                by_event[fact.event_id].append(fact)
+        by_event = _grouped(ctx.facts, lambda fact: fact.event_id)
         rows = _event_rows(ctx, set(by_event))
         out: list[Finding] = []
         min_size = ctx.strictness.floor(params.min_size)
@@ -237,6 +248,7 @@ class CriticalTermRule(RuleKind):
     def find(self, rule: Rule, params: CriticalTermParams, ctx: EvalContext) -> list[Finding]:
         terms = [(t, fold(t)) for t in params.terms]
         out: list[Finding] = []
+        heats = _event_heats(ctx, ctx.facts)
         for subject, facts in _by_subject(ctx.facts).items():
             hits: dict[str, list[int]] = defaultdict(list)
             for fact in facts:
@@ -246,7 +258,7 @@ class CriticalTermRule(RuleKind):
                         hits[term].append(fact.post_id)
             if not hits:
                 continue
-            heat, event_id = _subject_heat(ctx, facts)
+            heat, event_id = _subject_heat(heats, facts)
             words = "、".join(sorted(hits))
             posts_hit = sorted({i for ids in hits.values() for i in ids})
             out.append(
@@ -278,11 +290,12 @@ class AuthorityRule(RuleKind):
 
     def find(self, rule: Rule, params: AuthorityParams, ctx: EvalContext) -> list[Finding]:
         out: list[Finding] = []
+        heats = _event_heats(ctx, ctx.facts)
         for subject, facts in _by_subject(ctx.facts).items():
             hits = [f for f in facts if f.tier <= params.max_tier]
             if not hits:
                 continue
-            heat, event_id = _subject_heat(ctx, facts)
+            heat, event_id = _subject_heat(heats, facts)
             names = sorted({f.source for f in hits})
             out.append(
                 Finding(
@@ -315,12 +328,10 @@ class RepostVelocityRule(RuleKind):
     description = "One story gains at least min_reposts reposts within `minutes`."
 
     def find(self, rule: Rule, params: RepostVelocityParams, ctx: EvalContext) -> list[Finding]:
-        stories: dict[str, list[PostFact]] = defaultdict(list)
-        for fact in ctx.facts:
-            if fact.story_key:
-                stories[fact.story_key].append(fact)
+        stories = _grouped(ctx.facts, lambda fact: fact.story_key)
         if not stories:
             return []
+        heats = _event_heats(ctx, ctx.facts)
         since = ctx.now - timedelta(minutes=params.minutes)
         counts = dict(
             ctx.conn.execute(
@@ -340,7 +351,7 @@ class RepostVelocityRule(RuleKind):
             reposts = counts.get(key, 0)
             if reposts < floor:
                 continue
-            heat, event_id = _subject_heat(ctx, facts)
+            heat, event_id = _subject_heat(heats, facts)
             out.append(
                 Finding(
                     rule=rule,

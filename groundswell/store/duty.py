@@ -51,13 +51,14 @@ def _user_id(conn: Connection, name: str) -> int:
     return int(found)
 
 
-def _department_id(conn: Connection, name: str | None) -> int | None:
+def _department_id(conn: Connection, name: str | None, *, required: bool = True) -> int | None:
     if name is None:
         return None
+    """The department's id; an unknown name is an error, or (required=False) none."""
     found = conn.execute(select(departments.c.id).where(departments.c.name == name)).scalar()
-    if found is None:
+    if found is None and required:
         raise ConfigError(f"no department named {name!r}")
-    return int(found)
+    return int(found) if found is not None else None
 
 
 def add_shift(
@@ -135,7 +136,7 @@ def duty_chain(
             seen.add(row.id)
             chain.append(_person(row, why))
 
-    dept_id = _department_id_or_none(conn, department)
+    dept_id = _department_id(conn, department, required=False)
     on_now = and_(duty_shifts.c.starts_at <= now, duty_shifts.c.ends_at > now)
     scope = duty_shifts.c.department_id.is_(None)
     if dept_id is not None:
@@ -159,13 +160,6 @@ def duty_chain(
     if office_lead:
         add(conn.execute(select(users).where(users.c.name == office_lead)).first(), "office lead")
     return chain
-
-
-def _department_id_or_none(conn: Connection, name: str | None) -> int | None:
-    if name is None:
-        return None
-    found = conn.execute(select(departments.c.id).where(departments.c.name == name)).scalar()
-    return int(found) if found is not None else None
 
 
 def add_special_period(
