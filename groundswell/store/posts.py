@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from groundswell.models import MAX_KEY_CHARS, Post, Rejected, bounded_key
+from groundswell.store.database import dumps_json
 from groundswell.store.tables import posts, quarantine
 
 __all__ = [
@@ -163,8 +164,8 @@ def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
         for value in columns[name]:
             if value is not None and value.tzinfo is None:  # type: ignore[attr-defined]
                 raise ValueError(f"naive datetime {value!r}: Groundswell stores aware UTC times")
-    columns["engagement"] = [Jsonb(v) for v in columns["engagement"]]
-    columns["raw"] = [Jsonb(v) for v in columns["raw"]]
+    columns["engagement"] = [Jsonb(v, dumps=dumps_json) for v in columns["engagement"]]
+    columns["raw"] = [Jsonb(v, dumps=dumps_json) for v in columns["raw"]]
     return conn.exec_driver_sql(_PG_INSERT, columns).rowcount  # type: ignore[arg-type]
 
 
