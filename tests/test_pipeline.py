@@ -265,3 +265,18 @@ def test_source_field_works_for_a_source_added_after_the_models_loaded(desk: Des
             .where(post_matches.c.scheme_id == scheme.id)
         ).scalars()
         assert list(matched) == ["b"]
+
+
+def test_workers_run_below_the_priority_of_the_process_that_owns_them(tmp_path: Path) -> None:
+    """The owner (stateful stages, store, web server) must not wait behind its own workers."""
+    import os
+
+    from groundswell.analyze.workers import WORKER_NICENESS
+
+    desk = make_desk(f"sqlite:///{tmp_path}/nice.db", analysis_processes=2)
+    pool = desk.pipeline._get_pool()
+    try:
+        worker_niceness = pool._executor.submit(os.nice, 0).result(timeout=60)
+    finally:
+        desk.close()
+    assert worker_niceness == os.nice(0) + WORKER_NICENESS

@@ -197,29 +197,40 @@ class EventClusterer:
         postings = self._postings
         # Candidates are the events sharing one of the post's most distinctive terms;
         # common terms are in thousands of events and would make each post cost
-        # O(active events). The score is then the exact dot over all the post's terms.
+        # O(active events). The score is then the exact dot over all the post's terms:
+        # the partial sums already hold the short-list terms' share of it, so only the
+        # other terms that some active event carries are looked up, once per candidate.
+        items = list(vector.items())
+        if len(items) > CANDIDATE_TERMS:
+            items.sort(key=_by_weight, reverse=True)
         partial: dict[str, float] = {}
         partial_get = partial.get
-        for term, weight in heapq.nlargest(CANDIDATE_TERMS, vector.items(), key=_by_weight):
+        rest: list[tuple[float, dict[str, float]]] = []  # (weight, postings) not yet summed
+        for position, (term, weight) in enumerate(items):
             events = postings.get(term)
-            if events and len(events) <= MAX_CANDIDATE_POSTINGS:
+            if not events:
+                continue
+            if position < CANDIDATE_TERMS and len(events) <= MAX_CANDIDATE_POSTINGS:
                 for event_id, value in events.items():
                     partial[event_id] = partial_get(event_id, 0.0) + weight * value
+            else:
+                rest.append((weight, events))
+        if not partial:
+            return []
         if len(partial) > MAX_CANDIDATES:
-            partial = {e: 0.0 for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial_get)}
-        terms = list(vector.items())
-        dots: dict[str, float] = {}
-        for event_id in partial:
-            centroid_get = active[event_id].centroid.get
-            dot = 0.0
-            for term, weight in terms:
-                value = centroid_get(term)
-                if value is not None:
-                    dot += weight * value
-            dots[event_id] = dot
+            partial = {
+                e: partial[e] for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial_get)
+            }
+        if rest:
+            for event_id, dot in partial.items():
+                for weight, events in rest:
+                    value = events.get(event_id)
+                    if value is not None:
+                        dot += weight * value
+                partial[event_id] = dot
         half_life = self.config.half_life_hours * 3600.0
         scored: list[tuple[Cluster, float, float]] = []
-        for event_id, dot in dots.items():
+        for event_id, dot in partial.items():
             cluster = active[event_id]
             score = dot / math.sqrt(cluster.norm2)
             if half_life > 0 and now is not None and cluster.last_seen is not None:
