@@ -55,8 +55,9 @@ class Post:
     story_key: str | None = None
     is_repost: bool | None = None
     event_id: str | None = None
-    # Computed by a pure stage for the events stage, not stored.
+    # Computed by pure stages for the stateful ones, not stored.
     event_terms: dict[str, float] | None = None
+    story_index_keys: bytes | None = None
 
     @property
     def key(self) -> str:

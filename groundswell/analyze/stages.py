@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from groundswell.analyze.dedup import StoryIndex, StoryItem, fingerprint
+from groundswell.analyze.dedup.stories import index_keys
 from groundswell.analyze.events import EventClusterer, EventConfig, EventItem
 from groundswell.analyze.events.vectorize import extract_terms
 from groundswell.analyze.query import Document, SchemeMatcher
@@ -93,6 +94,7 @@ class FingerprintStage:
     def run(self, posts: list[Post]) -> list[Post]:
         for post in posts:
             post.fingerprint = _as_bytes(fingerprint(post.text, post.title))
+            post.story_index_keys = index_keys(post.fingerprint)
         return posts
 
 
@@ -122,12 +124,20 @@ class StoryStage:
 
     def run(self, posts: list[Post]) -> list[Post]:
         items = [
-            StoryItem(key=p.key, text=p.text, time=p.time, title=p.title, fingerprint=p.fingerprint)
+            StoryItem(
+                key=p.key,
+                text=p.text,
+                time=p.time,
+                title=p.title,
+                fingerprint=p.fingerprint,
+                index_keys=p.story_index_keys,
+            )
             for p in posts
         ]
         for post, assignment in zip(posts, self.index.assign(items), strict=True):
             post.story_key = assignment.story_key
             post.is_repost = assignment.is_duplicate
+            post.story_index_keys = None
         return posts
 
 

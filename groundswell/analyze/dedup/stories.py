@@ -45,9 +45,10 @@ class StoryItem:
     text: str
     time: datetime | None
     title: str = ""
-    # `fingerprint(text, title)` when already computed (the pipeline computes it
-    # in a worker process); it is then not computed again.
+    # `fingerprint(text, title)` and `index_keys` of it when already computed (the
+    # pipeline computes both in a worker process); they are then not computed again.
     fingerprint: bytes | None = None
+    index_keys: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ class _Story:
     reps: list[Fingerprint] = field(default_factory=list)
     rep_anchors: list[np.ndarray] = field(default_factory=list)
     exact: set[int] = field(default_factory=set)
+
+
+def index_keys(fingerprint: bytes) -> bytes:
+    """The keys a post is indexed under if it becomes a story's representative.
+
+    Pure, so the pipeline computes them in its workers beside the fingerprint.
+    """
+    shingles = decode_fingerprint(fingerprint).shingles
+    return anchors(shingles, _WINDOW_SHINGLES).astype("<u4").tobytes()
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -158,12 +168,13 @@ class StoryIndex:
             value = decode_fingerprint(item.fingerprint)
         else:
             value = fingerprint_of(item.text or "", item.title or "")
+        keys = np.frombuffer(item.index_keys, dtype="<u4") if item.index_keys is not None else None
         time = self._see(item.time)
         story, similarity = self._best_story(value)
         if story is None:
-            self._found(item.key, item.key, value, time)
+            self._found(item.key, item.key, value, time, keys)
         else:
-            self._join(story, item.key, value, time, similarity)
+            self._join(story, item.key, value, time, similarity, keys)
         return self._result(item.key)
 
     def _best_story(self, value: Fingerprint) -> tuple[_Story | None, float]:
@@ -191,19 +202,32 @@ class StoryIndex:
                 best = (story, score)
         return best
 
-    def _found(self, story_key: str, key: str, value: Fingerprint, time: datetime | None) -> None:
+    def _found(
+        self,
+        story_key: str,
+        key: str,
+        value: Fingerprint,
+        time: datetime | None,
+        keys: np.ndarray | None = None,
+    ) -> None:
         story = _Story(story_key, key, time, time)
         self._stories[story_key] = story
         self._add_member(story, key, value, time, 1.0, duplicate=key != story_key)
-        self._add_rep(story, value)
+        self._add_rep(story, value, keys)
 
     def _join(
-        self, story: _Story, key: str, value: Fingerprint, time: datetime | None, score: float
+        self,
+        story: _Story,
+        key: str,
+        value: Fingerprint,
+        time: datetime | None,
+        score: float,
+        keys: np.ndarray | None = None,
     ) -> None:
         self._add_member(story, key, value, time, score, duplicate=True)
         shortest = min((len(rep.shingles) for rep in story.reps), default=MAX_SHINGLES + 1)
         if len(value.shingles) < shortest and value.n_tokens >= self.rules.min_contained:
-            self._add_rep(story, value)
+            self._add_rep(story, value, keys)
 
     def _add_member(
         self,
@@ -227,13 +251,14 @@ class StoryIndex:
             self._exact[value.exact] = story.key
             story.exact.add(value.exact)
 
-    def _add_rep(self, story: _Story, value: Fingerprint) -> None:
+    def _add_rep(self, story: _Story, value: Fingerprint, keys: np.ndarray | None = None) -> None:
         if value.n_tokens < self.rules.min_tokens:
             return
         if len(story.reps) >= self.max_reps:  # keep the founder, drop the oldest other
             story.reps.pop(1)
             self._unpost(story.key, story.rep_anchors.pop(1))
-        keys = anchors(value.shingles, _WINDOW_SHINGLES)
+        if keys is None:
+            keys = anchors(value.shingles, _WINDOW_SHINGLES)
         story.reps.append(value)
         story.rep_anchors.append(keys)
         postings = self._postings

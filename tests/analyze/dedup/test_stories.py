@@ -215,3 +215,32 @@ def test_restore_into_a_story_of_an_empty_post_does_not_fail(weibo_posts: list[s
     result = index.restore("other", fingerprint(weibo_posts[0]), _at(1), "empty")
     assert result.story_key == "empty" and result.is_duplicate
     assert index.repost_count("empty") == 1
+
+
+def test_index_keys_computed_elsewhere_build_the_same_index(
+    weibo_posts: list[str], cascade_comments: list[str]
+) -> None:
+    """The pipeline computes index keys in its workers; the index must not depend on it."""
+    from groundswell.analyze.dedup.stories import index_keys
+
+    texts = [*weibo_posts[:20], *(f"{c} //@某人:{p}" for c, p in zip(cascade_comments, weibo_posts))]
+    prints = [fingerprint(text) for text in texts]
+
+    def build(with_keys: bool) -> tuple[list[tuple[str, bool]], dict[int, object]]:
+        index = StoryIndex()
+        items = [
+            StoryItem(
+                key=f"p{i}",
+                text=text,
+                time=_at(i),
+                fingerprint=fp,
+                index_keys=index_keys(fp) if with_keys else None,
+            )
+            for i, (text, fp) in enumerate(zip(texts, prints, strict=True))
+        ]
+        found = [(a.story_key, a.is_duplicate) for a in index.assign(items)]
+        return found, dict(index._postings)
+
+    given, computed = build(True), build(False)
+    assert given == computed
+    assert sum(duplicate for _, duplicate in given[0]) >= 20
