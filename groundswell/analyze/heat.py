@@ -102,11 +102,39 @@ class HeatWeights:
 
 @dataclass(frozen=True, slots=True)
 class Heat:
-    """The score, its parts in points (they sum to the score) and a readable account."""
+    """The score and its parts in points (they sum to the score); `explanation` reads them.
+
+    The explanation is written when asked for: the pipeline scores every touched
+    event of every batch and stores only the numbers.
+    """
 
     score: float
     components: dict[str, float]
-    explanation: str
+    inputs: HeatInputs
+    weights: HeatWeights
+
+    @property
+    def explanation(self) -> str:
+        inputs, components = self.inputs, self.components
+        scale = 100.0 / _points_total(self.weights)
+        volume = inputs.posts + inputs.reposts
+        interactions = _interactions(inputs, self.weights)
+        surge = (inputs.posts_per_hour + 1.0) / (inputs.baseline_per_hour + 1.0)
+        best_tier = min(inputs.authority_tiers, default=None)
+        full = {name: points * scale for name, points in _points(self.weights).items()}
+        parts = [
+            f"engagement {components['engagement']:.1f} of {full['engagement']:.0f} "
+            f"({volume:,} posts and reposts, {interactions:,.0f} weighted interactions)",
+            f"authority {components['authority']:.1f} of {full['authority']:.0f} "
+            f"({len(inputs.authority_tiers)} sources, "
+            + (f"best tier {best_tier})" if best_tier is not None else "none known)"),
+            f"velocity {components['velocity']:.1f} of {full['velocity']:.0f} "
+            f"({inputs.posts_per_hour:.1f}/h, {surge:.1f}x the "
+            f"{inputs.baseline_per_hour:.1f}/h baseline)",
+            f"negativity {components['negativity']:.1f} of {full['negativity']:.0f} "
+            f"({inputs.negative_share:.0%} negative over {volume:,} posts)",
+        ]
+        return f"heat {self.score:.1f}/100: " + "; ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -116,15 +144,14 @@ class Heat:
         }
 
 
+_DEFAULT_WEIGHTS = HeatWeights()
+
+
 def heat(inputs: HeatInputs, weights: HeatWeights | None = None) -> Heat:
     """Score one event 0-100 from engagement, source authority, velocity and negativity."""
-    weights = weights or HeatWeights()
+    weights = weights or _DEFAULT_WEIGHTS
     volume = inputs.posts + inputs.reposts
-    interactions = sum(
-        weight * inputs.engagement.get(key, 0)
-        for key, weight in weights.interaction_weights.items()
-    )
-    reach = volume + interactions
+    reach = volume + _interactions(inputs, weights)
     authority = sum(_tier_points(tier, weights.tier_points) for tier in inputs.authority_tiers)
     rate, base = inputs.posts_per_hour, inputs.baseline_per_hour
     surge = (rate + 1.0) / (base + 1.0)
@@ -136,28 +163,30 @@ def heat(inputs: HeatInputs, weights: HeatWeights | None = None) -> Heat:
         "negativity": inputs.negative_share
         * (volume / (volume + weights.negativity_prior_posts) if volume else 0.0),
     }
-    points = {
+    points = _points(weights)
+    scale = 100.0 / _points_total(weights)
+    components = {name: fractions[name] * points[name] * scale for name in fractions}
+    return Heat(sum(components.values()), components, inputs, weights)
+
+
+def _points(weights: HeatWeights) -> dict[str, float]:
+    return {
         "engagement": weights.engagement,
         "authority": weights.authority,
         "velocity": weights.velocity,
         "negativity": weights.negativity,
     }
-    scale = 100.0 / sum(points.values())
-    components = {name: fractions[name] * points[name] * scale for name in fractions}
-    score = sum(components.values())
-    best_tier = min(inputs.authority_tiers, default=None)
-    parts = [
-        f"engagement {components['engagement']:.1f} of {points['engagement'] * scale:.0f} "
-        f"({volume:,} posts and reposts, {interactions:,.0f} weighted interactions)",
-        f"authority {components['authority']:.1f} of {points['authority'] * scale:.0f} "
-        f"({len(inputs.authority_tiers)} sources, "
-        + (f"best tier {best_tier})" if best_tier is not None else "none known)"),
-        f"velocity {components['velocity']:.1f} of {points['velocity'] * scale:.0f} "
-        f"({rate:.1f}/h, {surge:.1f}x the {base:.1f}/h baseline)",
-        f"negativity {components['negativity']:.1f} of {points['negativity'] * scale:.0f} "
-        f"({inputs.negative_share:.0%} negative over {volume:,} posts)",
-    ]
-    return Heat(score, components, f"heat {score:.1f}/100: " + "; ".join(parts))
+
+
+def _points_total(weights: HeatWeights) -> float:
+    return weights.engagement + weights.authority + weights.velocity + weights.negativity
+
+
+def _interactions(inputs: HeatInputs, weights: HeatWeights) -> float:
+    return sum(
+        weight * inputs.engagement.get(key, 0)
+        for key, weight in weights.interaction_weights.items()
+    )
 
 
 def _log_fraction(value: float, full: float) -> float:
