@@ -80,6 +80,7 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
     with desk.engine.begin() as conn:
         source_id = add_source(conn, f"bench-{processes}", "file", {"path": "x"}).id
     desk.pipeline.pure()  # load models before the clock starts, as a running desk has
+    desk.pipeline.start_workers()  # and its workers: they live as long as the desk
     total = StoreResult()
     start = time.perf_counter()
     cpu_start = time.process_time()  # this process only: the stateful stages and the store

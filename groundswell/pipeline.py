@@ -188,6 +188,11 @@ class Pipeline:
     def _pool_size(self) -> int:
         return self.settings.analysis_processes or os.cpu_count() or 1
 
+    def start_workers(self) -> None:
+        """Start the analysis workers now rather than with the first large batch."""
+        if self._pool_size() > 1:
+            self._get_pool().start()
+
     def _get_pool(self) -> AnalysisPool:
         with self._lock:
             if self._pool is None:

@@ -274,9 +274,12 @@ def test_workers_run_below_the_priority_of_the_process_that_owns_them(tmp_path: 
     from groundswell.analyze.workers import WORKER_NICENESS
 
     desk = make_desk(f"sqlite:///{tmp_path}/nice.db", analysis_processes=2)
+    desk.pipeline.start_workers()
     pool = desk.pipeline._get_pool()
     try:
+        started = len(pool._executor._processes)  # type: ignore[attr-defined]
         worker_niceness = pool._executor.submit(os.nice, 0).result(timeout=60)
     finally:
         desk.close()
+    assert started == 2
     assert worker_niceness == os.nice(0) + WORKER_NICENESS

@@ -11,6 +11,7 @@ cost more than it saves and alerts wait for them.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -155,6 +156,11 @@ def _prepare_in_worker(
     return pure.prepare(engine, source_id, items, collected_at)
 
 
+def _worker_pid(delay: float) -> int:
+    time.sleep(delay)  # busy for a moment, so the next task goes to another worker
+    return os.getpid()
+
+
 class AnalysisPool:
     """Worker processes for the pure half; results come back in submission order."""
 
@@ -167,6 +173,20 @@ class AnalysisPool:
             initializer=_init_worker,
             initargs=(settings, pseudonym_key),
         )
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start every worker and wait until each has loaded its models.
+
+        Workers otherwise start with the first large batch, which then waits for
+        them (a few seconds: jieba's dictionary, the sentiment model, the schemes).
+        """
+        deadline = time.monotonic() + timeout
+        ready: set[int] = set()
+        while len(ready) < self.processes:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(ready)} of {self.processes} analysis workers started")
+            tasks = [self._executor.submit(_worker_pid, 0.2) for _ in range(self.processes)]
+            ready.update(task.result(timeout=timeout) for task in tasks)
 
     def prepare_many(
         self,
