@@ -55,13 +55,6 @@ class Fingerprint:
     shingles: np.ndarray  # uint32, in text order
     truncated: bool = False  # ends in an ellipsis: may be the head of a longer text
 
-    def positions(self) -> dict[int, int]:
-        """Shingle -> first index; built per comparison, not cached (it is 20x the array)."""
-        table: dict[int, int] = {}
-        for index, value in enumerate(self.shingles.tolist()):
-            table.setdefault(value, index)
-        return table
-
 
 def _mix(values: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: spreads the bits of the combined token values."""

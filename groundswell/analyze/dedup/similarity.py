@@ -69,8 +69,7 @@ def contained_similarity(a: Fingerprint, b: Fingerprint, rules: MatchRules) -> f
     n_short, n_long = len(short.shingles), len(long.shingles)
     if short.n_tokens < rules.min_tokens or n_short == 0:
         return 0.0
-    table = long.positions()
-    positions = [table.get(value, -1) for value in short.shingles.tolist()]
+    positions = first_positions(short.shingles, long.shingles)
     matched = [index for index, value in enumerate(positions) if value >= 0]
     if not matched:
         return 0.0
@@ -90,6 +89,27 @@ def contained_similarity(a: Fingerprint, b: Fingerprint, rules: MatchRules) -> f
     if len(matched) < rules.threshold * denominator:
         return len(matched) / denominator  # cheap exit: cannot pass in order either
     return min(1.0, _increasing_run(positions) / denominator)
+
+
+_SORT_FROM = 48  # shingles in the longer text from which sorting beats a dict
+
+
+def first_positions(short: np.ndarray, long: np.ndarray) -> list[int]:
+    """For each of `short`'s shingles, its first index in `long`, or -1.
+
+    For long texts (news articles; most comparisons are of texts that turn out
+    to differ), sorting `long` stably and binary searching is 2-4x faster than
+    a dict of it built in Python; below `_SORT_FROM` shingles the dict is faster.
+    """
+    if len(long) < _SORT_FROM:
+        table: dict[int, int] = {}
+        for index, value in enumerate(long.tolist()):
+            table.setdefault(value, index)
+        return [table.get(value, -1) for value in short.tolist()]
+    order = np.argsort(long, kind="stable")  # equal hashes keep text order: first wins
+    ranked = long[order]
+    found = np.minimum(np.searchsorted(ranked, short), len(long) - 1)
+    return np.where(ranked[found] == short, order[found], -1).tolist()
 
 
 def anchors(shingles: np.ndarray, window: int) -> np.ndarray:

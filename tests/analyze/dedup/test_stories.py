@@ -244,3 +244,17 @@ def test_index_keys_computed_elsewhere_build_the_same_index(
     given, computed = build(True), build(False)
     assert given == computed
     assert sum(duplicate for _, duplicate in given[0]) >= 20
+
+
+@pytest.mark.parametrize("size", [5, 47, 48, 300])
+def test_first_positions_finds_each_shingles_first_index(size: int) -> None:
+    """Both lookups (dict below 48 shingles, sorted search above) give the first index."""
+    import numpy as np
+
+    from groundswell.analyze.dedup.similarity import first_positions
+
+    rng = np.random.default_rng(size)
+    long = rng.integers(0, 40, size, dtype=np.uint32)  # small alphabet: many repeats
+    short = rng.integers(0, 60, 30, dtype=np.uint32)
+    expected = [int(np.flatnonzero(long == v)[0]) if (long == v).any() else -1 for v in short]
+    assert first_positions(short, long) == expected
