@@ -13,11 +13,19 @@ Baseline: scikit-learn TfidfVectorizer + MiniBatchKMeans with k = the true
 number of events, an oracle advantage no live stream has, and no time. Our
 posts/s covers vectorising and clustering, one process; the baseline's covers
 fit and predict of both steps. The last line is one JSON object.
+
+`--stream N` also times `EventClusterer.add` alone on the pipeline
+benchmark's mixed stream (the first N posts: alternating batches of 2,000
+Chinese and English posts from `bench.data`), with terms computed beforehand
+as the pipeline's worker stage does: what event clustering costs the
+pipeline's main process, in CPU microseconds per post (best of three runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
 import json
 import os
 import time
@@ -27,7 +35,9 @@ from pathlib import Path
 from sklearn.cluster import MiniBatchKMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from groundswell.analyze.events import EventConfig
+from bench import data
+from groundswell.analyze.events import EventClusterer, EventConfig, EventItem
+from groundswell.analyze.events.vectorize import extract_terms
 from groundswell.evaluate.clustering_metrics import score_clustering
 from groundswell.evaluate.events import LabelledPost, cluster_posts, load_labelled_posts
 
@@ -83,6 +93,50 @@ def measure(
     }
 
 
+def mixed_stream(n: int, batch_size: int = 2000) -> list[list[EventItem]]:
+    """bench.pipeline's stream as EventItems with their terms already extracted."""
+    weights = EventConfig().weights
+    half = n // 2
+    zh = data.iter_items("zh", half, batch_size)
+    en = data.iter_items("en", n - half, batch_size)
+    batches: list[list[EventItem]] = []
+    for pair in itertools.zip_longest(zh, en):
+        for lang, raw in zip(("zh", "en"), pair, strict=True):
+            if not raw:
+                continue
+            batch = []
+            for item in raw:
+                text = "\n".join(part for part in (item.title, item.text) if part)
+                terms = dict(extract_terms(text, weights))
+                batch.append(
+                    EventItem(item.external_id, text, item.published_at, lang, terms=terms)
+                )
+            batches.append(batch)
+    return batches
+
+
+def time_add(n: int, runs: int = 3) -> dict[str, object]:
+    """CPU µs per post of EventClusterer.add on the mixed stream; best of `runs`."""
+    batches = mixed_stream(n)
+    best = float("inf")
+    labels: list[str] = []
+    for _ in range(runs):
+        clusterer = EventClusterer(EventConfig())
+        labels = []
+        start = time.process_time()
+        for batch in batches:
+            labels.extend(clusterer.add(batch))
+        best = min(best, time.process_time() - start)
+        labels = [clusterer.resolve(label) for label in labels]
+    digest = hashlib.blake2b(" ".join(labels).encode(), digest_size=6).hexdigest()
+    return {
+        "n": n,
+        "add_us_per_post": round(best / n * 1e6, 1),
+        "events": len(set(labels)),
+        "assignments_digest": digest,
+    }
+
+
 def line(label: str, m: dict[str, float]) -> str:
     return (
         f"  {label:<34} P {m['bcubed_precision']:.3f}  R {m['bcubed_recall']:.3f}  "
@@ -94,6 +148,9 @@ def line(label: str, m: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-baseline", action="store_true", help="skip the k-means baseline")
+    parser.add_argument(
+        "--stream", type=int, default=0, metavar="N", help="also time add() on N mixed posts"
+    )
     args = parser.parse_args()
     result: dict[str, object] = {"unit": "B-cubed and NMI; posts/s on one process"}
     for name, path in SETS.items():
@@ -120,6 +177,9 @@ def main() -> None:
             )
             print(line("tfidf+minibatch k-means, true k, full", figures["kmeans_oracle_k_full"]))
         result[name] = figures
+    if args.stream:
+        result["mixed_stream_add"] = timed = time_add(args.stream)
+        print(f"EventClusterer.add on the mixed stream: {timed}")
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result))
 

@@ -25,6 +25,8 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter, mul
 from typing import Any
 
 from groundswell.analyze.events.background import load_background
@@ -171,15 +173,24 @@ class EventClusterer:
         vector = vectorize(terms, self._frequencies, config.idf_power)
         chinese = item.lang.startswith("zh") if item.lang else bool(_HAS_HAN.search(text))
         threshold = config.threshold_zh if chinese else config.threshold
-        ranked = self._nearest(vector, now)
+        # Each term's posting list, looked up once for both the search and the join.
+        lists = list(map(self._postings.get, vector))
+        ranked = self._nearest(vector, lists, now)
         best, score, dot = ranked[0] if ranked else (None, 0.0, 0.0)
         if best is None or score < threshold:
             best = self._found(item.key)
             dot = score = 0.0
-        self._join(best, vector, dot)
+        self._join(best, vector, dot, lists)
         if best.size > 0 and config.merge_threshold > 0:
             for other, other_score, _ in ranked[1 : 1 + MERGE_CANDIDATES]:
-                if other_score >= threshold and other.event_id in self._active:
+                # A post links two events only if it is nearly as alike to the runner-up
+                # as to its best: a post squarely in one story that brushes another on a
+                # shared subject word says little about the two being one story.
+                if (
+                    other_score >= threshold
+                    and other_score >= config.merge_link_ratio * score
+                    and other.event_id in self._active
+                ):
                     best = self._maybe_merge(best, other)
         best.record(item.key, when if when is not None else now, item.sentiment, item.source)
         if score > best.representative_score:
@@ -190,47 +201,49 @@ class EventClusterer:
         return self.resolve(best.event_id)
 
     def _nearest(
-        self, vector: SparseVector, now: float | None
+        self,
+        vector: SparseVector,
+        lists: list[dict[str, float] | None],
+        now: float | None,
     ) -> list[tuple[Cluster, float, float]]:
-        """Best active events by decayed cosine: (event, score, raw dot with its centroid)."""
+        """Best active events by decayed cosine: (event, score, raw dot with its centroid).
+
+        `lists` holds each of the vector's terms' posting list (None: no active event).
+        """
         active = self._active
-        postings = self._postings
         # Candidates are the events sharing one of the post's most distinctive terms;
         # common terms are in thousands of events and would make each post cost
         # O(active events). The score is then the exact dot over all the post's terms:
-        # the partial sums already hold the short-list terms' share of it, so only the
-        # other terms that some active event carries are looked up, once per candidate.
-        items = list(vector.items())
+        # the partial sums already hold the candidate terms' share of it, so only the
+        # post's other terms that some active event carries are looked up per candidate
+        # (terms no active event carries add nothing and are skipped).
+        items = list(zip(vector.values(), lists, strict=True))
         if len(items) > CANDIDATE_TERMS:
-            items.sort(key=_by_weight, reverse=True)
+            items.sort(key=_FIRST, reverse=True)
         partial: dict[str, float] = {}
-        partial_get = partial.get
-        rest: list[tuple[float, dict[str, float]]] = []  # (weight, postings) not yet summed
-        for position, (term, weight) in enumerate(items):
-            events = postings.get(term)
-            if not events:
+        rest: list[tuple[float, dict[str, float]]] = []  # (weight, posting list) not summed
+        for position, (weight, events) in enumerate(items):
+            if events is None:
                 continue
             if position < CANDIDATE_TERMS and len(events) <= MAX_CANDIDATE_POSTINGS:
                 for event_id, value in events.items():
-                    partial[event_id] = partial_get(event_id, 0.0) + weight * value
+                    if event_id in partial:
+                        partial[event_id] += weight * value
+                    else:
+                        partial[event_id] = weight * value
             else:
                 rest.append((weight, events))
-        if not partial:
-            return []
         if len(partial) > MAX_CANDIDATES:
-            partial = {
-                e: partial[e] for e in heapq.nlargest(MAX_CANDIDATES, partial, key=partial_get)
-            }
-        if rest:
-            for event_id, dot in partial.items():
-                for weight, events in rest:
-                    value = events.get(event_id)
-                    if value is not None:
-                        dot += weight * value
-                partial[event_id] = dot
+            candidates = sorted(partial.items(), key=_WEIGHT, reverse=True)[:MAX_CANDIDATES]
+        else:
+            candidates = list(partial.items())
         half_life = self.config.half_life_hours * 3600.0
         scored: list[tuple[Cluster, float, float]] = []
-        for event_id, dot in partial.items():
+        for event_id, dot in candidates:
+            for weight, events in rest:
+                value = events.get(event_id)
+                if value is not None:
+                    dot += weight * value
             cluster = active[event_id]
             score = dot / math.sqrt(cluster.norm2)
             if half_life > 0 and now is not None and cluster.last_seen is not None:
@@ -244,24 +257,29 @@ class EventClusterer:
 
     def _maybe_merge(self, cluster: Cluster, other: Cluster) -> Cluster:
         """Merge two events whose centroids have grown alike; the larger one survives."""
-        if min(cluster.size, other.size) > self.config.merge_max_size:
+        config = self.config
+        if min(cluster.size, other.size) > config.merge_max_size:
             return cluster
         small, large = sorted((cluster, other), key=lambda c: len(c.centroid))
-        dot = sum(w * large.centroid.get(t, 0.0) for t, w in small.centroid.items())
-        if dot / math.sqrt(small.norm2 * large.norm2) < self.config.merge_threshold:
+        values = map(large.centroid.get, small.centroid, repeat(0.0))
+        dot = sum(map(mul, small.centroid.values(), values))
+        if dot / math.sqrt(small.norm2 * large.norm2) < config.merge_threshold:
             return cluster
         return self._merge(cluster, other)
 
     def _merge(self, cluster: Cluster, other: Cluster) -> Cluster:
         keep, gone = (cluster, other) if cluster.size >= other.size else (other, cluster)
+        postings = self._postings
+        centroid = keep.centroid
+        centroid_get = centroid.get
+        keep_id, gone_id = keep.event_id, gone.event_id
         for term, weight in gone.centroid.items():
-            self._unpost(term, gone.event_id)
-            if term in keep.centroid:
-                keep.centroid[term] += weight
-            else:
-                keep.centroid[term] = weight
-            self._post(term, keep)
-        keep.norm2 = sum(w * w for w in keep.centroid.values())
+            value = centroid[term] = centroid_get(term, 0.0) + weight
+            events = postings[term]  # every centroid term is posted
+            del events[gone_id]
+            events[keep_id] = value
+        weights = centroid.values()
+        keep.norm2 = sum(map(mul, weights, weights))
         keep.absorb(gone)
         for key in gone.keys:
             self._event_of_key[key] = keep.event_id
@@ -285,17 +303,26 @@ class EventClusterer:
             self._close(next(iter(self._active.values())))
         return cluster
 
-    def _join(self, cluster: Cluster, vector: SparseVector, dot: float) -> None:
+    def _join(
+        self,
+        cluster: Cluster,
+        vector: SparseVector,
+        dot: float,
+        lists: list[dict[str, float] | None],
+    ) -> None:
+        """Add a post's vector to an event; `lists` as for `_nearest`, looked up before."""
         centroid = cluster.centroid
+        centroid_get = centroid.get
         postings = self._postings
         event_id = cluster.event_id
-        for term, weight in vector.items():
-            value = centroid[term] = centroid.get(term, 0.0) + weight
-            events = postings.get(term)
-            if events is None:
-                postings[term] = {event_id: value}
-            else:
+        for (term, weight), events in zip(vector.items(), lists, strict=True):
+            value = centroid[term] = centroid_get(term, 0.0) + weight
+            # A list emptied since the lookup (an event closed by `max_active` when this
+            # post founded one) was dropped from the index: start a new one.
+            if events:
                 events[event_id] = value
+            else:
+                postings[term] = {event_id: value}
         # |c + v|^2 = |c|^2 + 2 c.v + |v|^2, and |v| is 1 for any non-empty vector.
         cluster.norm2 += 2.0 * dot + (1.0 if vector else 0.0)
         self._active.move_to_end(cluster.event_id)
@@ -365,5 +392,5 @@ class EventClusterer:
         )
 
 
-def _by_weight(entry: tuple[str, float]) -> float:
-    return entry[1]
+_WEIGHT = itemgetter(1)  # of an (event id, weight) pair
+_FIRST = itemgetter(0)  # of a (weight, posting list) pair

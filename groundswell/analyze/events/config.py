@@ -34,16 +34,19 @@ class EventConfig:
     `threshold` is the cosine (after time decay) a post needs to join an event;
     Chinese posts use `threshold_zh`. Two events merge when a post scores above
     the threshold with both and their centroids have cosine >= `merge_threshold`,
-    unless both hold more than `merge_max_size` posts. `idf_power` > 1 lets names
-    and rare words dominate. Events idle for `window_hours` close; similarity
+    unless both hold more than `merge_max_size` posts; the post's score with the
+    runner-up must also be at least `merge_link_ratio` times its score with the
+    event it joins (0: any score above the threshold links them). `idf_power` > 1
+    lets names and rare words dominate. Events idle for `window_hours` close; similarity
     halves per `half_life_hours` of gap between a post and an event's last post
     (0: no decay). Posts without a time never age anything.
     """
 
     threshold: float = 0.10
     threshold_zh: float = 0.10
-    merge_threshold: float = 0.08
+    merge_threshold: float = 0.06
     merge_max_size: int = 30
+    merge_link_ratio: float = 0.45
     idf_power: float = 1.5
     window_hours: float = 72.0
     half_life_hours: float = 0.0

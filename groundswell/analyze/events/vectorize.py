@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 
 from groundswell.analyze.events.stopwords import STOP_WORDS
 from groundswell.analyze.fold import fold
@@ -117,9 +118,7 @@ class DocumentFrequencies:
 
     def observe(self, terms: Counter[str] | dict[str, float]) -> None:
         self.docs += 1
-        counts = self.counts
-        for term in terms:
-            counts[term] = counts.get(term, 0) + 1
+        _count_elements(self.counts, terms)  # counts[term] += 1 per term, in C
 
     def idf(self, term: str) -> float:
         documents = self.docs + self.background_docs
@@ -141,17 +140,18 @@ def vectorize(
     `idf_power` > 1 sharpens IDF: names and rare words then dominate a post's
     vector, and posts on the same broad topic (two film reviews) look less alike.
     """
-    log_docs = math.log(frequencies.docs + frequencies.background_docs + 1)
-    counts = frequencies.counts
-    background = frequencies.background
+    log = math.log
+    log_docs = log(frequencies.docs + frequencies.background_docs + 1)
+    seen = frequencies.counts.get
+    background = frequencies.background.get
     # Sublinear TF, kept linear below 1 (a lone word pair) so it stays positive.
     vector = {
-        term: (1.0 + math.log(tf) if tf >= 1.0 else tf)
-        * (log_docs - math.log(counts.get(term, 0) + background.get(term, 0) + 1) + 1.0)
-        ** idf_power
+        term: (1.0 + log(tf) if tf >= 1.0 else tf)
+        * (log_docs - log(seen(term, 0) + background(term, 0) + 1) + 1.0) ** idf_power
         for term, tf in terms.items()
     }
-    norm = math.sqrt(sum(w * w for w in vector.values()))
+    weights = vector.values()
+    norm = math.sqrt(sum(map(mul, weights, weights)))
     if norm == 0.0:
         return {}
     return {term: w / norm for term, w in vector.items()}

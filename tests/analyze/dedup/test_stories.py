@@ -223,7 +223,8 @@ def test_index_keys_computed_elsewhere_build_the_same_index(
     """The pipeline computes index keys in its workers; the index must not depend on it."""
     from groundswell.analyze.dedup.stories import index_keys
 
-    texts = [*weibo_posts[:20], *(f"{c} //@某人:{p}" for c, p in zip(cascade_comments, weibo_posts))]
+    reposts = zip(cascade_comments, weibo_posts, strict=False)
+    texts = [*weibo_posts[:20], *(f"{comment} //@某人:{post}" for comment, post in reposts)]
     prints = [fingerprint(text) for text in texts]
 
     def build(with_keys: bool) -> tuple[list[tuple[str, bool]], dict[int, object]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from groundswell.analyze.events import EventClusterer, EventConfig, EventItem
+from groundswell.analyze.events.vectorize import extract_terms, vectorize
 from groundswell.evaluate.clustering_metrics import bcubed
 from groundswell.evaluate.events import LabelledPost, load_labelled_posts
 
@@ -74,6 +75,16 @@ def test_state_round_trip_gives_the_same_assignments_for_further_posts() -> None
     later = items(posts[300:])
     assert restored.add(later) == original.add(later)
     assert restored.to_state() == original.to_state()
+
+
+def test_state_saved_before_merge_link_ratio_existed_still_loads() -> None:
+    clusterer = EventClusterer()
+    clusterer.add(items(concurrent_crises()[:100]))
+    state = json.loads(json.dumps(clusterer.to_state()))
+    del state["config"]["merge_link_ratio"]
+    restored = EventClusterer.from_state(state)
+    assert restored.config.merge_link_ratio == EventConfig().merge_link_ratio
+    assert [e.to_dict() for e in restored.events()] == [e.to_dict() for e in clusterer.events()]
 
 
 def test_state_of_another_version_is_refused() -> None:
@@ -158,3 +169,46 @@ def test_the_cap_on_active_events_closes_the_least_recently_joined_first() -> No
     assert {e.event_id for e in clusterer.events()} == set(ids[1:])
     closed = clusterer.get(ids[0])
     assert closed is not None and closed.size == 1
+
+
+def _story_pair_and_link(ratio: float, link: str) -> list[tuple[str, str]]:
+    """Two unrelated stories, then one post squarely in the first that names the second."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    quake = ["earthquake hits tokyo district", "tokyo earthquake district damaged"]
+    lanterns = ["lantern festival opens in osaka", "osaka lantern festival crowds"]
+    clusterer = EventClusterer(EventConfig(merge_link_ratio=ratio, merge_threshold=0.01))
+    texts = [*quake, "earthquake in tokyo district", *lanterns, "lantern festival osaka parade"]
+    ids = clusterer.add(
+        [EventItem(f"p{i}", t, start + timedelta(minutes=i)) for i, t in enumerate(texts)]
+    )
+    assert len(set(ids[:3])) == len(set(ids[3:])) == 1 and ids[0] != ids[3]
+    clusterer.add([EventItem("link", link, start + timedelta(minutes=20))])
+    return clusterer.take_merges()
+
+
+def test_a_post_that_only_brushes_a_second_event_does_not_merge_the_two() -> None:
+    shipped = EventConfig().merge_link_ratio
+    # Its cosine with the quake is about 0.59, with the festival 0.16: ratio 0.27.
+    brushing = "tokyo earthquake district damaged osaka"
+    assert _story_pair_and_link(shipped, brushing) == []
+    assert len(_story_pair_and_link(0.0, brushing)) == 1  # the rule is what stops it
+    # A post about as close to both (0.39 and 0.22: ratio 0.56) still links them.
+    assert len(_story_pair_and_link(shipped, "earthquake tokyo osaka")) == 1
+
+
+def test_candidate_scores_are_exact_cosines_with_the_centroids() -> None:
+    # The search sums part of each dot product from the posting lists and the rest from
+    # other lookups; the total must be the full dot product over all of the post's terms.
+    clusterer = EventClusterer(EventConfig())
+    posts = list(crisis_posts()[:1500])
+    clusterer.add(items(posts[:1200]))
+    checked = 0
+    for post in posts[1200:]:
+        vector = vectorize(extract_terms(post.text), clusterer._frequencies, 1.5)
+        lists = [clusterer._postings.get(term) for term in vector]
+        for cluster, score, dot in clusterer._nearest(vector, lists, clusterer._clock):
+            exact = sum(w * cluster.centroid.get(t, 0.0) for t, w in vector.items())
+            assert dot == pytest.approx(exact, rel=1e-12, abs=1e-15)
+            assert score == pytest.approx(exact / cluster.norm2**0.5, rel=1e-12)
+            checked += 1
+    assert checked > 300

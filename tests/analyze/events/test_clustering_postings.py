@@ -43,9 +43,7 @@ def test_postings_survive_a_state_round_trip_and_bad_input() -> None:
     start = datetime(2013, 1, 1, tzinfo=UTC)
     odd = ["", "🙂🙂", "x" * 1_000_000, "北京 flood 洪水 rescue 救援"]
     clusterer.add(_items(200))
-    clusterer.add(
-        [EventItem(f"odd-{i}", t, start + timedelta(hours=i)) for i, t in enumerate(odd)]
-    )
+    clusterer.add([EventItem(f"odd-{i}", t, start + timedelta(hours=i)) for i, t in enumerate(odd)])
     restored = EventClusterer.from_state(clusterer.to_state())
     assert restored._postings == clusterer._postings == _expected_postings(clusterer)
     more = _items(260)[200:]
