@@ -23,7 +23,16 @@ import re
 
 from groundswell.analyze.fold import fold
 
-__all__ = ["MAX_CHARS", "en_features", "features", "zh_features"]
+__all__ = [
+    "MAX_CHARS",
+    "char_grams",
+    "en_features",
+    "en_features_of_words",
+    "en_words",
+    "features",
+    "zh_features",
+    "zh_parts",
+]
 
 MAX_CHARS = 1000
 
@@ -56,14 +65,19 @@ def _clean(text: str) -> str:
 
 def zh_features(text: str) -> list[str]:
     """Character 1-3 grams and Weibo emoji codes of a (mostly) Chinese post."""
-    text = _SPACES.sub(" ", _clean(text)).strip()
-    out = ["e" + code for code in _WEIBO_EMOJI.findall(text)]
-    text = _REPEATS.sub(r"\1\1\1", text)
+    out, text = zh_parts(text)
     n = len(text)
     out.extend(text)
     out.extend([text[i : i + 2] for i in range(n - 1)])
     out.extend([text[i : i + 3] for i in range(n - 2)])
     return out
+
+
+def zh_parts(text: str) -> tuple[list[str], str]:
+    """A Chinese post's emoji-code features, and the text whose 1-3 grams are the rest."""
+    text = _SPACES.sub(" ", _clean(text)).strip()
+    emoji = ["e" + code for code in _WEIBO_EMOJI.findall(text)]
+    return emoji, _REPEATS.sub(r"\1\1\1", text)
 
 
 def en_words(text: str) -> list[str]:
@@ -90,16 +104,27 @@ def en_words(text: str) -> list[str]:
 
 def en_features(text: str) -> list[str]:
     """Word 1-2 grams (negation-marked) and in-word character 3-5 grams of an English post."""
-    words = en_words(text)
+    return en_features_of_words(en_words(text))
+
+
+def en_features_of_words(words: list[str]) -> list[str]:
     out = list(words)
     out.extend([a + " " + b for a, b in itertools.pairwise(words)])
     for word in words:
-        if len(word) < 4 or not word[-1].isalnum():
-            continue
-        padded = " " + word.removeprefix("n:") + " "
-        m = len(padded)
-        out.extend(["c" + padded[i : i + k] for k in (3, 4, 5) for i in range(m - k + 1)])
+        if has_char_grams(word):
+            out.extend(char_grams(word))
     return out
+
+
+def has_char_grams(word: str) -> bool:
+    return len(word) >= 4 and word[-1].isalnum()
+
+
+def char_grams(word: str) -> list[str]:
+    """Character 3-5 grams of a word (negation mark dropped), padded with spaces."""
+    padded = " " + word.removeprefix("n:") + " "
+    m = len(padded)
+    return ["c" + padded[i : i + k] for k in (3, 4, 5) for i in range(m - k + 1)]
 
 
 def features(text: str, lang: str) -> list[str]:

@@ -13,19 +13,27 @@ run time.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from groundswell.analyze.sentiment.features import en_words, features
+from groundswell.analyze.sentiment.features import (
+    char_grams,
+    en_words,
+    features,
+    has_char_grams,
+    zh_parts,
+)
 from groundswell.errors import ConfigError
 
 __all__ = ["LABELS", "LanguageModel", "load_models", "save_models", "vectorise"]
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
+_GRAM_CACHE_WORDS = 200_000
 
 
 def vectorise(
@@ -33,17 +41,22 @@ def vectorise(
 ) -> sp.csr_matrix:
     """Sublinear tf-idf rows, L2-normalised, over a fixed vocabulary (unknown features ignored)."""
     get = vocab.get
+    return tfidf_rows([[i for i in map(get, doc) if i is not None] for doc in docs], idf)
+
+
+def tfidf_rows(id_lists: Sequence[Sequence[int]], idf: np.ndarray) -> sp.csr_matrix:
+    """`vectorise` from feature ids (in any order: duplicates are summed)."""
     indptr = [0]
     indices: list[int] = []
-    for doc in docs:
-        ids = [i for i in map(get, doc) if i is not None]
+    for ids in id_lists:
         indices.extend(ids)
         indptr.append(len(indices))
+    return _tfidf(np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64), idf)
+
+
+def _tfidf(indices: np.ndarray, indptr: np.ndarray, idf: np.ndarray) -> sp.csr_matrix:
     data = np.ones(len(indices), dtype=np.float32)
-    matrix = sp.csr_matrix(
-        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(docs), len(idf)),
-    )
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, len(idf)))
     matrix.sum_duplicates()
     np.log(matrix.data, out=matrix.data)
     matrix.data += 1.0
@@ -55,10 +68,16 @@ def vectorise(
 
 def lexicon_sums(texts: Sequence[str], lexicon: dict[str, float]) -> np.ndarray:
     """Per post: summed positive and negative lexicon valence (negation flips), scaled."""
-    out = np.zeros((len(texts), 2), dtype=np.float32)
-    for row, text in enumerate(texts):
+    return lexicon_sums_of_words([en_words(text) for text in texts], lexicon)
+
+
+def lexicon_sums_of_words(
+    word_lists: Sequence[Sequence[str]], lexicon: dict[str, float]
+) -> np.ndarray:
+    out = np.zeros((len(word_lists), 2), dtype=np.float32)
+    for row, words in enumerate(word_lists):
         pos = neg = 0.0
-        for word in en_words(text):
+        for word in words:
             negated = word.startswith("n:")
             value = lexicon.get(word[2:] if negated else word)
             if value is None:
@@ -73,6 +92,65 @@ def lexicon_sums(texts: Sequence[str], lexicon: dict[str, float]) -> np.ndarray:
     return out
 
 
+_CODE_BITS = 21  # a code point + 1 fits in 21 bits, so three fit in one uint64
+
+
+def gram_key(gram: str) -> int:
+    """One integer per 1-3 character string (lengths never collide: no zero digit)."""
+    key = 0
+    for char in gram:
+        key = (key << _CODE_BITS) | (ord(char) + 1)
+    return key
+
+
+@dataclass(slots=True)
+class GramTable:
+    """The vocabulary's character 1-3 grams as sorted integer keys, for the Chinese model.
+
+    Its features are every 1-3 gram of the text; making each one a Python string
+    and hashing it into a 300,000-entry dict was two thirds of the model's time.
+    Here a batch's grams are computed and looked up as arrays. Same ids, same rows.
+    """
+
+    keys: np.ndarray  # uint64, sorted
+    ids: np.ndarray  # int32, the vocabulary id of each key
+
+    @classmethod
+    def of(cls, vocab: dict[str, int]) -> GramTable:
+        grams = [(gram_key(term), i) for term, i in vocab.items() if 1 <= len(term) <= 3]
+        grams.sort()
+        keys = np.array([k for k, _ in grams], dtype=np.uint64)
+        return cls(keys, np.array([i for _, i in grams], dtype=np.int32))
+
+    def rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (indices, indptr) of the known 1-3 grams of each text."""
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        joined = "".join(texts).encode("utf-32-le", "surrogatepass")  # lone surrogates too
+        codes = np.frombuffer(joined, dtype=np.uint32)
+        codes = codes.astype(np.uint64) + np.uint64(1)
+        doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        shift = np.uint64(_CODE_BITS)
+        same2 = doc[:-1] == doc[1:]  # a gram never spans two posts
+        same3 = same2[:-1] & same2[1:]
+        keys = np.concatenate(
+            [
+                codes,
+                ((codes[:-1] << shift) | codes[1:])[same2],
+                ((codes[:-2] << (shift + shift)) | (codes[1:-1] << shift) | codes[2:])[same3],
+            ]
+        )
+        docs = np.concatenate([doc, doc[:-1][same2], doc[:-2][same3]])
+        if not len(self.keys):
+            keys = keys[:0]
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        known = self.keys[at] == keys if len(keys) else np.zeros(0, dtype=bool)
+        ids, docs = self.ids[at[known]], docs[known]
+        order = np.argsort(docs, kind="stable")
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(docs, minlength=len(texts)), out=indptr[1:])
+        return ids[order], indptr
+
+
 @dataclass(slots=True)
 class LanguageModel:
     """A trained linear model for one language (arrays only, so it pickles cheaply)."""
@@ -85,6 +163,10 @@ class LanguageModel:
     dense_weights: np.ndarray  # (heads + lexicon inputs, 3)
     bias: np.ndarray  # (3,)
     lexicon: dict[str, float] | None = None  # English lexicon sums as extra inputs
+    # Word -> ids of its character grams: words repeat, and their grams are most of
+    # an English post's features. Bounded; rebuilt on demand after unpickling.
+    _gram_ids: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _gram_table: GramTable | None = field(default=None, repr=False)
 
     def dense_inputs(self, texts: Sequence[str], head_scores: np.ndarray) -> np.ndarray:
         """The stacked inputs: head scores, then lexicon sums when the model has a lexicon."""
@@ -96,13 +178,60 @@ class LanguageModel:
         """Class probabilities (n, 3) in `LABELS` order."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        matrix = vectorise([features(t, self.lang) for t in texts], self.vocab, self.idf)
-        scores = np.asarray(matrix @ self.weights, dtype=np.float32)
-        heads = scores[:, 3:] + self.head_bias
-        logits = scores[:, :3] + self.dense_inputs(texts, heads) @ self.dense_weights + self.bias
+        if self.lang == "zh":
+            matrix = self._zh_rows(texts)
+            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
+            dense = self.dense_inputs(texts, scores[:, 3:] + self.head_bias)
+        elif self.lang != "en":
+            matrix = vectorise([features(t, self.lang) for t in texts], self.vocab, self.idf)
+            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
+            dense = self.dense_inputs(texts, scores[:, 3:] + self.head_bias)
+        else:  # the same features and sums, with each post's words found once
+            words = [en_words(t) for t in texts]
+            matrix = tfidf_rows([self._en_ids(w) for w in words], self.idf)
+            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
+            dense = scores[:, 3:] + self.head_bias
+            if self.lexicon is not None:
+                dense = np.hstack([dense, lexicon_sums_of_words(words, self.lexicon)])
+        logits = scores[:, :3] + dense @ self.dense_weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         return logits / logits.sum(axis=1, keepdims=True)
+
+    def _zh_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """`vectorise` of `zh_features`: emoji codes by dict, 1-3 grams by `GramTable`."""
+        if self._gram_table is None:
+            self._gram_table = GramTable.of(self.vocab)
+        get = self.vocab.get
+        parts = [zh_parts(text) for text in texts]
+        gram_ids, gram_indptr = self._gram_table.rows([text for _, text in parts])
+        indices: list[int] = []
+        indptr = [0]
+        for row, (emoji, _) in enumerate(parts):
+            indices.extend(i for i in map(get, emoji) if i is not None)
+            indices.extend(gram_ids[gram_indptr[row] : gram_indptr[row + 1]].tolist())
+            indptr.append(len(indices))
+        return _tfidf(
+            np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64), self.idf
+        )
+
+    def _en_ids(self, words: list[str]) -> list[int]:
+        """Ids of `en_features_of_words(words)`, character grams looked up once per word."""
+        get = self.vocab.get
+        bigrams = (a + " " + b for a, b in itertools.pairwise(words))
+        ids = [i for i in map(get, itertools.chain(words, bigrams)) if i is not None]
+        cache = self._gram_ids
+        for word in words:
+            if not has_char_grams(word):
+                continue
+            grams = cache.get(word)
+            if grams is None:
+                if len(cache) >= _GRAM_CACHE_WORDS:
+                    cache.clear()
+                grams = tuple(i for i in map(get, char_grams(word)) if i is not None)
+                cache[word] = grams
+            ids.extend(grams)
+        return ids
 
 
 def save_models(models: dict[str, LanguageModel], path: Path) -> None:
