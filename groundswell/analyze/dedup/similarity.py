@@ -17,7 +17,6 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from groundswell.analyze.dedup.fingerprint import Fingerprint
 
@@ -121,7 +120,8 @@ def anchors(shingles: np.ndarray, window: int) -> np.ndarray:
     """
     if len(shingles) <= window:
         return np.unique(shingles)
-    windows = sliding_window_view(shingles, window)
-    starts = np.arange(len(windows))
-    picks = starts + windows.argmin(axis=1)
-    return np.unique(shingles[picks])
+    count = len(shingles) - window + 1
+    low = shingles[:count].copy()  # the minimum of each window, one offset at a time
+    for offset in range(1, window):
+        np.minimum(low, shingles[offset : offset + count], out=low)
+    return np.unique(low)

@@ -259,3 +259,17 @@ def test_first_positions_finds_each_shingles_first_index(size: int) -> None:
     short = rng.integers(0, 60, 30, dtype=np.uint32)
     expected = [int(np.flatnonzero(long == v)[0]) if (long == v).any() else -1 for v in short]
     assert first_positions(short, long) == expected
+
+
+def test_anchors_are_the_minimum_of_every_window() -> None:
+    import numpy as np
+
+    from groundswell.analyze.dedup.similarity import anchors
+
+    rng = np.random.default_rng(3)
+    for size in (1, 7, 8, 9, 30, 512):
+        shingles = rng.integers(0, 60, size, dtype=np.uint32)
+        windows = [shingles[i : i + 8] for i in range(size - 7)]
+        # A text no longer than one window is indexed under all its shingles.
+        expected = sorted({int(w.min()) for w in windows} if size > 8 else set(shingles.tolist()))
+        assert anchors(shingles, 8).tolist() == expected
