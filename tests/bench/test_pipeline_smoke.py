@@ -1,0 +1,16 @@
+"""The pipeline benchmark runs end to end on a few posts and reports what it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import pipeline
+
+
+def test_pipeline_bench_small_run(tmp_path: Path) -> None:
+    result = pipeline.run(f"sqlite:///{tmp_path}/bench.db", 600, 10, 2, 200)
+    assert result["stored"] == 600
+    assert result["processes"] == 2
+    assert result["main_cpu_us_per_post"] > 0
+    total = result["total_cpu_us_per_post"]
+    assert total is None or total > result["main_cpu_us_per_post"]  # workers did the pure half
