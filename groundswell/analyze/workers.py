@@ -54,7 +54,7 @@ POOL_MIN_ITEMS = 200
 # Workers run at a lower CPU priority than the process that owns them. With one
 # worker per core there are more busy processes than cores, and the owner (the
 # stateful stages and the store, or the web server) is the one the others wait
-# for: at equal priority it got about two thirds of a core on a 2-core machine.
+# for: at equal priority the scheduler could give it less than a whole core.
 WORKER_NICENESS = 5
 
 
