@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from groundswell.analyze.dedup import StoryIndex, StoryItem, fingerprint
+from groundswell.analyze.dedup import StoryIndex, StoryItem
+from groundswell.analyze.dedup.fingerprint import encode_fingerprint, fingerprint_of
 from groundswell.analyze.dedup.stories import index_keys
 from groundswell.analyze.events import EventClusterer, EventConfig, EventItem
 from groundswell.analyze.events.vectorize import extract_terms
@@ -93,15 +94,10 @@ class FingerprintStage:
 
     def run(self, posts: list[Post]) -> list[Post]:
         for post in posts:
-            post.fingerprint = _as_bytes(fingerprint(post.text, post.title))
-            post.story_index_keys = index_keys(post.fingerprint)
+            value = fingerprint_of(post.text, post.title)
+            post.fingerprint = encode_fingerprint(value)
+            post.story_index_keys = index_keys(value)
         return posts
-
-
-def _as_bytes(value: object) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    raise TypeError(f"fingerprint must be bytes, got {type(value).__name__}")
 
 
 @dataclass

@@ -72,13 +72,12 @@ class _Story:
     exact: set[int] = field(default_factory=set)
 
 
-def index_keys(fingerprint: bytes) -> bytes:
+def index_keys(value: Fingerprint) -> bytes:
     """The keys a post is indexed under if it becomes a story's representative.
 
     Pure, so the pipeline computes them in its workers beside the fingerprint.
     """
-    shingles = decode_fingerprint(fingerprint).shingles
-    return anchors(shingles, _WINDOW_SHINGLES).astype("<u4").tobytes()
+    return anchors(value.shingles, _WINDOW_SHINGLES).astype("<u4").tobytes()
 
 
 def _utc(value: datetime | None) -> datetime | None:

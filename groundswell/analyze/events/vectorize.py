@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter, _count_elements  # type: ignore[attr-defined]
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import mul
@@ -118,7 +118,9 @@ class DocumentFrequencies:
 
     def observe(self, terms: Counter[str] | dict[str, float]) -> None:
         self.docs += 1
-        _count_elements(self.counts, terms)  # counts[term] += 1 per term, in C
+        counts = self.counts
+        for term in terms:
+            counts[term] = counts.get(term, 0) + 1
 
     def idf(self, term: str) -> float:
         documents = self.docs + self.background_docs

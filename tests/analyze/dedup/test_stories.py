@@ -221,6 +221,7 @@ def test_index_keys_computed_elsewhere_build_the_same_index(
     weibo_posts: list[str], cascade_comments: list[str]
 ) -> None:
     """The pipeline computes index keys in its workers; the index must not depend on it."""
+    from groundswell.analyze.dedup.fingerprint import decode_fingerprint
     from groundswell.analyze.dedup.stories import index_keys
 
     reposts = zip(cascade_comments, weibo_posts, strict=False)
@@ -235,7 +236,7 @@ def test_index_keys_computed_elsewhere_build_the_same_index(
                 text=text,
                 time=_at(i),
                 fingerprint=fp,
-                index_keys=index_keys(fp) if with_keys else None,
+                index_keys=index_keys(decode_fingerprint(fp)) if with_keys else None,
             )
             for i, (text, fp) in enumerate(zip(texts, prints, strict=True))
         ]
