@@ -168,31 +168,36 @@ class LanguageModel:
     _gram_ids: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _gram_table: GramTable | None = field(default=None, repr=False)
 
-    def dense_inputs(self, texts: Sequence[str], head_scores: np.ndarray) -> np.ndarray:
-        """The stacked inputs: head scores, then lexicon sums when the model has a lexicon."""
+    def dense_inputs(
+        self,
+        texts: Sequence[str],
+        head_scores: np.ndarray,
+        words: Sequence[Sequence[str]] | None = None,
+    ) -> np.ndarray:
+        """The stacked inputs: head scores, then lexicon sums when the model has a lexicon.
+
+        `words`: the texts' `en_words`, when the caller has them already.
+        """
         if self.lexicon is None:
             return head_scores
-        return np.hstack([head_scores, lexicon_sums(texts, self.lexicon)])
+        if words is None:
+            words = [en_words(text) for text in texts]
+        return np.hstack([head_scores, lexicon_sums_of_words(words, self.lexicon)])
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities (n, 3) in `LABELS` order."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        if self.lang == "zh":
-            matrix = self._zh_rows(texts)
-            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
-            dense = self.dense_inputs(texts, scores[:, 3:] + self.head_bias)
-        elif self.lang != "en":
-            matrix = vectorise([features(t, self.lang) for t in texts], self.vocab, self.idf)
-            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
-            dense = self.dense_inputs(texts, scores[:, 3:] + self.head_bias)
-        else:  # the same features and sums, with each post's words found once
-            words = [en_words(t) for t in texts]
+        # Each model's features as `vectorise(features(...))` makes them, by a faster road.
+        words = [en_words(t) for t in texts] if self.lang == "en" else None
+        if words is not None:
             matrix = tfidf_rows([self._en_ids(w) for w in words], self.idf)
-            scores = np.asarray(matrix @ self.weights, dtype=np.float32)
-            dense = scores[:, 3:] + self.head_bias
-            if self.lexicon is not None:
-                dense = np.hstack([dense, lexicon_sums_of_words(words, self.lexicon)])
+        elif self.lang == "zh":
+            matrix = self._zh_rows(texts)
+        else:
+            matrix = vectorise([features(t, self.lang) for t in texts], self.vocab, self.idf)
+        scores = np.asarray(matrix @ self.weights, dtype=np.float32)
+        dense = self.dense_inputs(texts, scores[:, 3:] + self.head_bias, words)
         logits = scores[:, :3] + dense @ self.dense_weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
