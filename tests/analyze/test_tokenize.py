@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jieba
 import pytest
+import rjieba
 
 from groundswell.analyze import tokenize
 from groundswell.analyze.tokenize import index_tokens, query_tokens, warm_up
@@ -81,24 +82,24 @@ def test_latin_text_never_reaches_jieba(monkeypatch: pytest.MonkeyPatch) -> None
     def refuse(text: str) -> list[str]:
         raise AssertionError(f"jieba called with {text!r}")
 
-    monkeypatch.setattr(jieba, "cut", refuse)
-    monkeypatch.setattr(jieba, "cut_for_search", refuse)
+    monkeypatch.setattr(rjieba, "cut", refuse)
+    monkeypatch.setattr(rjieba, "cut_for_search", refuse)
     assert index_tokens("English only, 100% ASCII", "en") == "english only 100 ascii"
     assert query_tokens("Ünïcode but no Han") == ["ünïcode", "but", "no", "han"]
 
 
 def test_only_han_runs_reach_jieba(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    real = jieba.cut
+    real = rjieba.cut
 
     def spy(text: str) -> object:
         seen.append(text)
         return real(text)
 
-    monkeypatch.setattr(jieba, "cut", spy)
+    monkeypatch.setattr(rjieba, "cut", spy)
     query_tokens("Breaking news 北京，今天 update 上海")
     assert seen == ["北京,今天", "上海"]  # NFKC turned the full-width comma into ","
-    assert tokenize.jieba is jieba
+    assert tokenize.rjieba is rjieba
 
 
 def test_every_precise_query_word_is_in_the_index_of_real_weibo_posts() -> None:
@@ -110,6 +111,26 @@ def test_every_precise_query_word_is_in_the_index_of_real_weibo_posts() -> None:
         if absent:
             missing.append((text, absent))
     assert not missing, missing[:5]
+
+
+def test_rjieba_segments_real_posts_as_python_jieba_does() -> None:
+    """The Rust port replaced Python jieba: tokens already indexed must stay findable."""
+    texts = _weibo(step=2)
+    # Fresh instances: other tests add scheme words to the process-wide ones.
+    python, rust = jieba.Tokenizer().cut_for_search, rjieba.Jieba().cut_for_search
+    same = sum(tokenize._tokens(text, python) == tokenize._tokens(text, rust) for text in texts)
+    assert same / len(texts) >= 0.999, same / len(texts)
+
+
+def test_scheme_words_become_tokens_as_in_python_jieba() -> None:
+    words = ["长江大桥事故", "新冠肺炎疫情防控"]
+    tokenize.add_words(words)
+    for word in words:
+        jieba.add_word(word)
+    for text in ("南京市长江大桥事故频发", "新冠肺炎疫情防控工作"):
+        assert query_tokens(text) == tokenize._tokens(text, jieba.cut)
+        assert index_tokens(text, "zh").split() == tokenize._tokens(text, jieba.cut_for_search)
+    assert "长江大桥事故" in query_tokens("南京市长江大桥事故频发")
 
 
 def test_deterministic() -> None:
