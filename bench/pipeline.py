@@ -14,6 +14,7 @@ The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -84,11 +85,13 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
     desk.pipeline.start_workers()  # and its workers: they live as long as the desk
     workers_before = _workers_cpu_seconds(desk)
     total = StoreResult()
+    collector = _CollectorTime()
     start = time.perf_counter()
     cpu_start = time.process_time()  # this process only: the stateful stages and the store
     load_before = os.getloadavg()[0]
-    for result in desk.pipeline.ingest_many(source_id, mixed_batches(n, batch_size)):
-        total += result
+    with collector:
+        for result in desk.pipeline.ingest_many(source_id, mixed_batches(n, batch_size)):
+            total += result
     elapsed = time.perf_counter() - start
     main_cpu = time.process_time() - cpu_start
     workers_after = _workers_cpu_seconds(desk)
@@ -106,13 +109,15 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
         "posts_per_s": round(n / elapsed),
         # Less noisy than posts/s on a shared machine; with the pool, the bottleneck.
         "main_cpu_us_per_post": round(main_cpu / n * 1e6),
-        # Main process and workers together: what two cores must supply per post. It
+        # Main process, workers and writer together: what two cores must supply per post. It
         # moves with the machine's speed far less than posts/s does.
         "total_cpu_us_per_post": (
             round((main_cpu + workers_after - workers_before) / n * 1e6)
             if workers_before is not None and workers_after is not None
             else None
         ),
+        # Time the main process spent in the cyclic garbage collector (part of main_cpu).
+        "main_gc_us_per_post": round(collector.seconds / n * 1e6),
         "posts_matched": matched,
         "stories_with_reposts": stories,
         "events": events,
@@ -121,21 +126,44 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
     }
 
 
+class _CollectorTime:
+    """Seconds spent in garbage collections while in the `with` block (this process)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> _CollectorTime:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 def _workers_cpu_seconds(desk: Desk) -> float | None:
-    """User + system CPU of the live analysis workers (Linux /proc; None elsewhere)."""
-    pool = desk.pipeline._pool  # the benchmark looks inside on purpose
-    if pool is None:
+    """User + system CPU of the live analysis workers and writer (Linux /proc; None elsewhere)."""
+    pipeline = desk.pipeline  # the benchmark looks inside on purpose
+    executors = [part._executor for part in (pipeline._pool, pipeline._writer) if part is not None]
+    if not executors:
         return 0.0
     if not Path("/proc/self/stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in list(pool._executor._processes):  # type: ignore[attr-defined]
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    for executor in executors:
+        for pid in list(executor._processes):  # type: ignore[attr-defined]
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return total
 
 

@@ -20,10 +20,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, wait
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from groundswell.analyze.dedup import StoryIndex
 from groundswell.analyze.events import EventClusterer, EventConfig
@@ -33,18 +36,18 @@ from groundswell.analyze.workers import load_pure_analysis as _load_pure
 from groundswell.metrics import INGEST_SECONDS
 from groundswell.models import Post, RawItem, Rejected, SourceBatch, post_key
 from groundswell.normalize.post import Normaliser
+from groundswell.runtime import tune_garbage_collector
 from groundswell.settings import Settings
-from groundswell.store.analysis import load_state, save_state, store_analysis, story_rows
-from groundswell.store.posts import StoreResult, known_dedup_keys, store_posts, store_rejected
+from groundswell.store.analysis import load_state, save_state, story_rows
+from groundswell.store.posts import StoreResult, known_dedup_keys
 from groundswell.store.schemes import schemes_version
-from groundswell.store.sources import authority_tiers
+from groundswell.store.writer import EVENTS_STATE, WRITER_AHEAD, StoreJob, StoreWriter, store_job
 
 __all__ = ["PURE_STAGES", "STATEFUL_STAGES", "Pipeline"]
 
 PURE_STAGES = ("normalise", "sentiment", "schemes", "fingerprint", "event_terms")
 STATEFUL_STAGES = ("stories", "events")
 
-_EVENTS_STATE = "events"
 # The clusterer's state (megabytes at a busy desk) is saved at most this often, and
 # when the pipeline closes:
 # a crash loses at most this much of its memory, never a post or an event id.
@@ -66,7 +69,9 @@ class Pipeline:
         self._pool: AnalysisPool | None = None
         self._stories: StoryIndex | None = None
         self._events: EventClusterer | None = None
+        self._writer: StoreWriter | None = None
         self._state_saved_at = time.monotonic()
+        tune_garbage_collector()  # this process will hold the stateful stages' indexes
 
     # --- the parts, built on first use ----------------------------------------------
 
@@ -99,7 +104,7 @@ class Pipeline:
 
     def _restore_events(self) -> EventClusterer:
         with self.engine.connect() as conn:
-            state = load_state(conn, _EVENTS_STATE)
+            state = load_state(conn, EVENTS_STATE)
         if state:
             return EventClusterer.from_state(state)
         return EventClusterer(EventConfig(window_hours=self.settings.event_window_hours))
@@ -134,9 +139,11 @@ class Pipeline:
         collected_at: datetime | None = None,
         chunk: int = 500,
     ) -> Iterator[StoreResult]:
-        """Large imports: worker processes normalise and analyse while this one stores.
+        """Large imports: workers normalise and analyse, this process runs the stateful
+        stages, and a writer process stores, all three at once on successive chunks.
 
-        Yields one result per chunk of at most `chunk` items, in order.
+        Yields one result per chunk of at most `chunk` items, in order, each once its
+        chunk is committed.
         """
         chunks = (part for batch in batches for part in _chunks(batch, chunk))
         if self._pool_size() <= 1:
@@ -146,52 +153,92 @@ class Pipeline:
                 yield self._finish(source_id, batch, [*rejected, *bad])
             return
         pool = self._get_pool()
+        writer = self._get_writer()
         version = self.pure().schemes_version
-        for batch, bad in pool.prepare_many(source_id, chunks, collected_at, version):
-            yield self._finish(source_id, batch, bad)
+        stored: deque[Future[StoreResult]] = deque()
+        try:
+            for batch, bad in pool.prepare_many(source_id, chunks, collected_at, version):
+                with self._lock:
+                    with self.engine.connect() as conn:
+                        job = self._analyse(conn, source_id, batch, bad, writer)
+                    stored.append(writer.submit(job))
+                while stored and (len(stored) > WRITER_AHEAD or stored[0].done()):
+                    yield stored.popleft().result()
+            while stored:
+                yield stored.popleft().result()
+        finally:
+            wait(stored)  # stopped early or failed: nothing handed over is left half-done
+            if writer.broken:
+                with self._lock:
+                    self._writer = None
 
     def _finish(self, source_id: int, batch: list[Post], bad: list[Rejected]) -> StoreResult:
+        """Analyse and store one batch here, in one transaction."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.wait_all()  # never write beside the writer, nor before it
+            with self.engine.begin() as conn:
+                return store_job(conn, self._analyse(conn, source_id, batch, bad))
+
+    def _analyse(
+        self,
+        conn: Connection,
+        source_id: int,
+        batch: list[Post],
+        bad: list[Rejected],
+        writer: StoreWriter | None = None,
+    ) -> StoreJob:
+        """The stateful stages on the batch's new posts; what storing it then needs.
+
+        Call with the lock held: the stages' state moves one batch at a time.
+        """
         for item in bad:
             item.source_id = source_id
-        with self._lock:
-            stages = self.stateful_stages()
-            with self.engine.begin() as conn:
-                known = known_dedup_keys(conn, source_id, [p.dedup_key for p in batch])
-                fresh = _unique([p for p in batch if p.dedup_key not in known])
-                fresh = run_stages(stages, fresh)
-                assert self._events is not None
-                merges = self._events.take_merges()
-                for post in fresh:
-                    if post.event_id:
-                        post.event_id = self._events.resolve(post.event_id)
-                result = store_posts(conn, batch)
-                survivors = {self._events.resolve(new) for _, new in merges}
-                touched = {p.event_id for p in fresh if p.event_id} | survivors
-                summaries = {
-                    event_id: summary
-                    for event_id in touched
-                    if (summary := self._events.get(event_id)) is not None
-                }
-                tiers = authority_tiers(conn)
-                store_analysis(conn, fresh, summaries, tiers, merges=merges)
-                result.quarantined = store_rejected(conn, bad)
-                self._maybe_save_state(conn)
-        return result
+        stages = self.stateful_stages()
+        keys = [p.dedup_key for p in batch]
+        known = writer.pending_keys(source_id, keys) if writer else set()
+        known |= known_dedup_keys(conn, source_id, keys)
+        fresh = _unique([p for p in batch if p.dedup_key not in known])
+        fresh = run_stages(stages, fresh)
+        assert self._events is not None
+        merges = self._events.take_merges()
+        for post in fresh:
+            if post.event_id:
+                post.event_id = self._events.resolve(post.event_id)
+        survivors = {self._events.resolve(new) for _, new in merges}
+        touched = {p.event_id for p in fresh if p.event_id} | survivors
+        summaries = {
+            event_id: summary
+            for event_id in touched
+            if (summary := self._events.get(event_id)) is not None
+        }
+        return StoreJob(
+            source_id=source_id,
+            batch=batch,
+            fresh=fresh,
+            rejected=bad,
+            summaries=summaries,
+            merges=list(merges),
+            events_state=self._events_state_due(),
+            keys=frozenset(keys),
+        )
 
-    def _maybe_save_state(self, conn: object, *, force: bool = False) -> None:
+    def _events_state_due(self, *, force: bool = False) -> dict[str, Any] | None:
+        """The clusterer's state, if it is time to save it (at most every few minutes)."""
         now = time.monotonic()
         if self._events is None or not (force or now - self._state_saved_at > _STATE_SAVE_SECONDS):
-            return
-        save_state(conn, _EVENTS_STATE, self._events.to_state())  # type: ignore[arg-type]
+            return None
         self._state_saved_at = now
+        return self._events.to_state()
 
     def _pool_size(self) -> int:
         return self.settings.analysis_processes or os.cpu_count() or 1
 
     def start_workers(self) -> None:
-        """Start the analysis workers now rather than with the first large batch."""
+        """Start the analysis workers and the writer now rather than with the first large batch."""
         if self._pool_size() > 1:
             self._get_pool().start()
+            self._get_writer().start()
 
     def _get_pool(self) -> AnalysisPool:
         with self._lock:
@@ -199,11 +246,20 @@ class Pipeline:
                 self._pool = AnalysisPool(self.settings, self._pseudonym_key)
             return self._pool
 
+    def _get_writer(self) -> StoreWriter:
+        with self._lock:
+            if self._writer is None:
+                self._writer = StoreWriter(self.settings.database_url)
+            return self._writer
+
     def close(self) -> None:
         with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             if self._events is not None:
                 with self.engine.begin() as conn:
-                    self._maybe_save_state(conn, force=True)
+                    save_state(conn, EVENTS_STATE, self._events_state_due(force=True))
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None

@@ -206,9 +206,15 @@ def test_the_worker_pool_gives_the_same_analysis(tmp_path: Path) -> None:
         results = list(desk.pipeline.ingest_many(source.id, [SourceBatch(items=batch)], chunk=150))
         with desk.engine.connect() as conn:
             out = {
-                r.external_id: (r.sentiment, r.is_repost, r.fingerprint)
+                r.external_id: (r.sentiment, r.is_repost, r.fingerprint, r.story_key, r.event_id)
                 for r in conn.execute(select(posts))
             }
+            out["stories"] = tuple(conn.execute(select(stories).order_by(stories.c.story_key)))
+            out["events"] = tuple(
+                conn.execute(
+                    select(events.c.id, events.c.size, events.c.reposts).order_by(events.c.id)
+                )
+            )
             out["matches"] = (conn.execute(select(post_matches)).rowcount,)
             out["matched"] = tuple(sorted(conn.execute(select(post_matches.c.post_id)).scalars()))
         desk.close()
@@ -283,3 +289,54 @@ def test_workers_run_below_the_priority_of_the_process_that_owns_them(tmp_path: 
         desk.close()
     assert started == 2
     assert worker_niceness == os.nice(0) + WORKER_NICENESS
+
+
+def pool_desk_with_posts(tmp_path: Path, n: int) -> tuple[Desk, int, list[RawItem]]:
+    """A desk with workers and a writer, one source, and n real Weibo posts to import."""
+    big = [item(f"w{r['id']}", r["text"], i) for i, r in enumerate(weibo_rows(n))]
+    desk = make_desk(f"sqlite:///{tmp_path}/pool-{n}.db", analysis_processes=2)
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    return desk, source.id, big
+
+
+def test_a_small_push_during_a_large_import_waits_for_the_writer(tmp_path: Path) -> None:
+    """The writer stores the import's chunks; a push between them must not overtake them."""
+    desk, source_id, big = pool_desk_with_posts(tmp_path, 800)
+    results = desk.pipeline.ingest_many(source_id, [SourceBatch(items=big)], chunk=100)
+    first = next(results)  # later chunks are being analysed and stored meanwhile
+    pushed = desk.pipeline.ingest(source_id, [big[-1], item("new", "一条新消息", 900)])
+    rest = list(results)
+    with desk.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(posts)).scalar()
+        story_posts = conn.execute(select(func.sum(stories.c.posts))).scalar()
+    desk.close()
+    assert stored == story_posts == len(big) + 1
+    # The push saw the import's last chunk as in flight or stored, never as new.
+    assert pushed.stored + sum(r.stored for r in [first, *rest]) == len(big) + 1
+    assert pushed.stored in (1, 2)
+
+
+def test_an_import_stopped_early_leaves_no_chunk_half_stored(tmp_path: Path) -> None:
+    desk, source_id, big = pool_desk_with_posts(tmp_path, 600)
+    results = desk.pipeline.ingest_many(source_id, [SourceBatch(items=big)], chunk=100)
+    next(results)
+    results.close()  # the caller stops: chunks already handed to the writer still commit
+    with desk.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(posts)).scalar()
+    again = desk.pipeline.ingest(source_id, big)
+    desk.close()
+    assert stored % 100 == 0 and stored >= 100
+    assert (again.stored, again.duplicates) == (len(big) - stored, stored)
+
+
+def test_the_event_state_is_saved_by_the_writer_when_due(tmp_path: Path) -> None:
+    from groundswell.store.analysis import load_state
+
+    desk, source_id, big = pool_desk_with_posts(tmp_path, 400)
+    desk.pipeline._state_saved_at = float("-inf")  # as if the last save was long ago
+    list(desk.pipeline.ingest_many(source_id, [SourceBatch(items=big)], chunk=200))
+    with desk.engine.connect() as conn:
+        saved = load_state(conn, "events")
+    desk.close()
+    assert saved is not None and saved["documents"] > 0

@@ -34,6 +34,7 @@ from groundswell.analyze.stages import (
 from groundswell.analyze.tokenize import add_words, warm_up
 from groundswell.models import Post, RawItem, Rejected
 from groundswell.normalize.post import Normaliser
+from groundswell.runtime import tune_garbage_collector
 from groundswell.settings import Settings
 from groundswell.store.database import make_engine
 from groundswell.store.posts import known_dedup_keys
@@ -138,6 +139,7 @@ def _init_worker(settings: Settings, pseudonym_key: str) -> None:
     global _worker
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
+    tune_garbage_collector()
     warm_up()
     engine = make_engine(settings.database_url)
     normaliser = Normaliser(pseudonym_key, max_text_chars=settings.max_text_chars)
