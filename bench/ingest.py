@@ -12,7 +12,8 @@ peak memory (ru_maxrss) is per case. One JSON line per case goes to stdout with:
   counts this process's CPU time only (less sensitive to a busy machine; on
   PostgreSQL the server's work is not in it); `load_avg_1m` before and after;
 * `tokenize_posts_per_s`: `index_tokens` alone over the same texts, and for Chinese
-  `jieba_cut_posts_per_s` / `jieba_cut_for_search_posts_per_s` (jieba alone);
+  `jieba_cut_posts_per_s` / `jieba_cut_for_search_posts_per_s` (Python jieba alone)
+  and the same for `rjieba` (the Rust port the tokenizer uses);
 * `normalise_posts_per_s` and `store_posts_per_s`: the two halves of the pipeline;
 * `alternatives`: what a user would otherwise write to store the same rows, each on
   a fresh database: per-row SELECT-then-INSERT with SQLAlchemy Core and with the
@@ -366,8 +367,9 @@ def compare_case(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def tokenize_case(args: argparse.Namespace) -> dict[str, Any]:
-    """The tokenizer alone (and jieba alone for Chinese) over the same texts."""
+    """The tokenizer alone (and jieba alone, Python and Rust, for Chinese) over the same texts."""
     import jieba
+    import rjieba
 
     texts = data.texts(args.lang, args.n)
     warm_up()
@@ -384,6 +386,8 @@ def tokenize_case(args: argparse.Namespace) -> dict[str, Any]:
     if lang == "zh":
         out["jieba_cut_posts_per_s"] = rate(lambda t: list(jieba.cut(t)))
         out["jieba_cut_for_search_posts_per_s"] = rate(lambda t: list(jieba.cut_for_search(t)))
+        out["rjieba_cut_posts_per_s"] = rate(rjieba.cut)
+        out["rjieba_cut_for_search_posts_per_s"] = rate(rjieba.cut_for_search)
     out["mean_chars"] = round(sum(map(len, texts)) / len(texts), 1)
     return out
 

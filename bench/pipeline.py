@@ -6,8 +6,9 @@ Real posts from ../shared/data (half Weibo/Chinese, half English, interleaved in
 batches as sources would hand them over) go through `Pipeline.ingest_many`, the
 path `groundswell import` takes, into a fresh database with `--schemes`
 monitoring schemes built from the data's own frequent words. It runs twice:
-with the worker pool (one process per core unless `--processes` says) and with
-everything in one process, the baseline. Target: >= 2,000 posts/s on 2 cores.
+with the worker pool (one process per core unless `--processes` says) and the
+writer process, and with everything in one process, the baseline. CPU time is
+reported per post for the main process, the workers, the writer and in all. Target: >= 2,000 posts/s on 2 cores.
 The last line is one JSON object.
 """
 
@@ -83,7 +84,7 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
         source_id = add_source(conn, f"bench-{processes}", "file", {"path": "x"}).id
     desk.pipeline.pure()  # load models before the clock starts, as a running desk has
     desk.pipeline.start_workers()  # and its workers: they live as long as the desk
-    workers_before = _workers_cpu_seconds(desk)
+    helpers_before = _helpers_cpu_seconds(desk)
     total = StoreResult()
     collector = _CollectorTime()
     start = time.perf_counter()
@@ -94,7 +95,7 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
             total += result
     elapsed = time.perf_counter() - start
     main_cpu = time.process_time() - cpu_start
-    workers_after = _workers_cpu_seconds(desk)
+    helpers_after = _helpers_cpu_seconds(desk)
     with desk.engine.connect() as conn:
         stored = count_posts(conn, source_id)
         matched = conn.exec_driver_sql("SELECT count(DISTINCT post_id) FROM post_matches").scalar()
@@ -112,10 +113,16 @@ def run(url: str, n: int, schemes: int, processes: int, batch_size: int) -> dict
         # Main process, workers and writer together: what two cores must supply per post. It
         # moves with the machine's speed far less than posts/s does.
         "total_cpu_us_per_post": (
-            round((main_cpu + workers_after - workers_before) / n * 1e6)
-            if workers_before is not None and workers_after is not None
+            round((main_cpu + sum(helpers_after.values()) - sum(helpers_before.values())) / n * 1e6)
+            if helpers_before is not None and helpers_after is not None
             else None
         ),
+        # The same, per helper process kind: analysis workers (all) and the writer.
+        **{
+            f"{kind}_cpu_us_per_post": round((helpers_after[kind] - helpers_before[kind]) / n * 1e6)
+            for kind in (helpers_after or {})
+            if helpers_before is not None and kind in helpers_before
+        },
         # Time the main process spent in the cyclic garbage collector (part of main_cpu).
         "main_gc_us_per_post": round(collector.seconds / n * 1e6),
         "posts_matched": matched,
@@ -147,24 +154,25 @@ class _CollectorTime:
         gc.callbacks.remove(self._callback)
 
 
-def _workers_cpu_seconds(desk: Desk) -> float | None:
-    """User + system CPU of the live analysis workers and writer (Linux /proc; None elsewhere)."""
+def _helpers_cpu_seconds(desk: Desk) -> dict[str, float] | None:
+    """User + system CPU of the live workers and writer, by kind (Linux /proc; None elsewhere)."""
     pipeline = desk.pipeline  # the benchmark looks inside on purpose
-    executors = [part._executor for part in (pipeline._pool, pipeline._writer) if part is not None]
-    if not executors:
-        return 0.0
+    parts = {"workers": pipeline._pool, "writer": pipeline._writer}
     if not Path("/proc/self/stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for executor in executors:
-        for pid in list(executor._processes):  # type: ignore[attr-defined]
+    seconds: dict[str, float] = {}
+    for kind, part in parts.items():
+        if part is None:
+            continue
+        seconds[kind] = 0.0
+        for pid in list(part._executor._processes):  # type: ignore[attr-defined]
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 return None
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+            seconds[kind] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> None:

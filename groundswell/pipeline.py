@@ -8,7 +8,8 @@ The stages, in order:
 3. stories (repost merging), then events (clustering): stateful, run here one
    batch at a time, only for posts not stored before;
 4. store: posts with their analysis, scheme matches, stories, events with heat
-   and quarantined items, in one transaction.
+   and quarantined items, in one transaction; for large batches in a writer
+   process (`groundswell.store.writer`), while this process analyses the next.
 
 Every step is idempotent: ingesting the same items twice stores and counts them
 once. Spikes are detected later, on what was stored (`groundswell.analyze.detect`),
@@ -105,9 +106,9 @@ class Pipeline:
     def _restore_events(self) -> EventClusterer:
         with self.engine.connect() as conn:
             state = load_state(conn, EVENTS_STATE)
-        if state:
-            return EventClusterer.from_state(state)
-        return EventClusterer(EventConfig(window_hours=self.settings.event_window_hours))
+        config = EventConfig(window_hours=self.settings.event_window_hours)
+        # Today's tuning and settings, not those the state was saved under.
+        return EventClusterer.from_state(state, config) if state else EventClusterer(config)
 
     # --- ingest ---------------------------------------------------------------------
 
@@ -200,6 +201,8 @@ class Pipeline:
         known |= known_dedup_keys(conn, source_id, keys)
         fresh = _unique([p for p in batch if p.dedup_key not in known])
         fresh = run_stages(stages, fresh)
+        for post in fresh:  # the stages' inputs: not stored, not worth sending to the writer
+            post.event_terms = post.story_index_keys = None
         assert self._events is not None
         merges = self._events.take_merges()
         for post in fresh:

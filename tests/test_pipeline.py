@@ -160,8 +160,10 @@ def test_stories_and_events_resume_after_a_restart(db_url: str) -> None:
         first = conn.execute(select(posts.c.story_key, posts.c.event_id)).one()
     desk.close()  # saves the event clusterer's state
 
-    desk = make_desk(db_url)
+    desk = make_desk(db_url, event_window_hours=48)  # a setting changed meanwhile
     desk.pipeline.ingest(source.id, story_items()[1:2])
+    assert desk.pipeline._events is not None
+    assert desk.pipeline._events.config.window_hours == 48  # the restored events follow it
     with desk.engine.connect() as conn:
         repost = conn.execute(
             select(posts.c.story_key, posts.c.event_id, posts.c.is_repost).where(

@@ -123,12 +123,19 @@ class EventClusterer:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> EventClusterer:
+    def from_state(cls, state: dict[str, Any], config: EventConfig | None = None) -> EventClusterer:
+        """Carry on from a snapshot, tuned by `config` if given, else as when it was saved.
+
+        A desk passes its current config: thresholds tuned since the snapshot, and
+        a changed `event_window_hours`, then apply to the events it carries on.
+        """
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported event state version: {state.get('version')!r}")
-        config_fields = dict(state["config"])
-        config_fields["weights"] = TermOptions(**config_fields["weights"])
-        clusterer = cls(EventConfig(**config_fields))
+        if config is None:
+            config_fields = dict(state["config"])
+            config_fields["weights"] = TermOptions(**config_fields["weights"])
+            config = EventConfig(**config_fields)
+        clusterer = cls(config)
         clusterer._clock = state["clock"]
         clusterer._last_sweep = state["last_sweep"]
         clusterer._frequencies.docs = int(state["documents"])

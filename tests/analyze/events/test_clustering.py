@@ -87,6 +87,18 @@ def test_state_saved_before_merge_link_ratio_existed_still_loads() -> None:
     assert [e.to_dict() for e in restored.events()] == [e.to_dict() for e in clusterer.events()]
 
 
+def test_state_resumed_under_a_new_config_takes_the_new_tuning() -> None:
+    old = EventConfig(merge_threshold=0.08, window_hours=72.0)
+    clusterer = EventClusterer(old)
+    clusterer.add(items(concurrent_crises()[:100]))
+    state = json.loads(json.dumps(clusterer.to_state()))
+    new = EventConfig(window_hours=24.0)
+    restored = EventClusterer.from_state(state, new)
+    assert restored.config == new
+    assert EventClusterer.from_state(state).config == old  # no config: as saved
+    assert [e.to_dict() for e in restored.events()] == [e.to_dict() for e in clusterer.events()]
+
+
 def test_state_of_another_version_is_refused() -> None:
     state = EventClusterer().to_state()
     state["version"] = 999
