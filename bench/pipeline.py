@@ -8,8 +8,8 @@ path `groundswell import` takes, into a fresh database with `--schemes`
 monitoring schemes built from the data's own frequent words. It runs twice:
 with the worker pool (one process per core unless `--processes` says) and the
 writer process, and with everything in one process, the baseline. CPU time is
-reported per post for the main process, the workers, the writer and in all. Target: >= 2,000 posts/s on 2 cores.
-The last line is one JSON object.
+reported per post for the main process, the workers, the writer and in all.
+Target: >= 2,000 posts/s on 2 cores. The last line is one JSON object.
 """
 
 from __future__ import annotations
