@@ -138,7 +138,7 @@ class Pipeline:
         batches: Iterable[SourceBatch],
         *,
         collected_at: datetime | None = None,
-        chunk: int = 500,
+        chunk: int = 1000,
     ) -> Iterator[StoreResult]:
         """Large imports: workers normalise and analyse, this process runs the stateful
         stages, and a writer process stores, all three at once on successive chunks.
