@@ -40,6 +40,7 @@ from groundswell.normalize.post import Normaliser
 from groundswell.runtime import tune_garbage_collector
 from groundswell.settings import Settings
 from groundswell.store.analysis import load_state, save_state, story_rows
+from groundswell.store.database import shared_across_processes
 from groundswell.store.posts import StoreResult, known_dedup_keys
 from groundswell.store.schemes import schemes_version
 from groundswell.store.writer import EVENTS_STATE, WRITER_AHEAD, StoreJob, StoreWriter, store_job
@@ -235,6 +236,8 @@ class Pipeline:
         return self._events.to_state()
 
     def _pool_size(self) -> int:
+        if not shared_across_processes(self.settings.database_url):
+            return 1  # workers and a writer would each open an empty database of their own
         return self.settings.analysis_processes or os.cpu_count() or 1
 
     def start_workers(self) -> None:

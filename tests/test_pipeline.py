@@ -342,3 +342,15 @@ def test_the_event_state_is_saved_by_the_writer_when_due(tmp_path: Path) -> None
         saved = load_state(conn, "events")
     desk.close()
     assert saved is not None and saved["documents"] > 0
+
+
+def test_an_in_memory_database_is_analysed_in_one_process() -> None:
+    """Workers and a writer would each open an empty in-memory database of their own."""
+    desk = make_desk("sqlite://", analysis_processes=2)
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    batch = [item(r["id"], r["text"], i) for i, r in enumerate(weibo_rows(300))]
+    result = desk.pipeline.ingest(source.id, batch)
+    assert desk.pipeline._pool is None and desk.pipeline._writer is None
+    desk.close()
+    assert result.stored == 300

@@ -32,6 +32,15 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def shared_across_processes(url: str) -> bool:
+    """False for an in-memory SQLite database: another process would open an empty one."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and parsed.query.get("mode") != "memory"
+
+
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA journal_mode=WAL")

@@ -1,13 +1,14 @@
-"""JSON columns go through orjson, with the standard library for what orjson refuses."""
+"""JSON columns through orjson, the standard library behind it; URLs other processes share."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from groundswell.context import Desk
-from groundswell.store.database import dumps_json, loads_json
+from groundswell.store.database import dumps_json, loads_json, shared_across_processes
 from groundswell.store.sources import add_source
 from groundswell.store.tables import sources
 
@@ -36,3 +37,18 @@ def test_json_columns_round_trip_on_both_backends(desk: Desk) -> None:
     with desk.engine.connect() as conn:
         stored = conn.execute(select(sources.c.config).where(sources.c.id == source_id)).scalar()
     assert stored == config
+
+
+@pytest.mark.parametrize(
+    ("url", "shared"),
+    [
+        ("sqlite://", False),
+        ("sqlite:///:memory:", False),
+        ("sqlite:///file:x?mode=memory&uri=true", False),
+        ("sqlite:////var/lib/groundswell/desk.db", True),
+        ("sqlite:///relative.db", True),
+        ("postgresql://u@localhost/db", True),
+    ],
+)
+def test_in_memory_sqlite_is_not_shared_across_processes(url: str, shared: bool) -> None:
+    assert shared_across_processes(url) is shared
