@@ -170,9 +170,11 @@ class Pipeline:
                 yield stored.popleft().result()
         finally:
             wait(stored)  # stopped early or failed: nothing handed over is left half-done
-            if writer.broken:
+            if writer.broken:  # its process died: the next import starts a new one
                 with self._lock:
-                    self._writer = None
+                    if self._writer is writer:
+                        self._writer = None
+                writer.close()
 
     def _finish(self, source_id: int, batch: list[Post], bad: list[Rejected]) -> StoreResult:
         """Analyse and store one batch here, in one transaction."""
