@@ -354,3 +354,27 @@ def test_an_in_memory_database_is_analysed_in_one_process() -> None:
     assert desk.pipeline._pool is None and desk.pipeline._writer is None
     desk.close()
     assert result.stored == 300
+
+
+def test_hostile_posts_cross_to_the_workers_and_the_writer_without_loss(tmp_path: Path) -> None:
+    """The same odd posts as above, in a batch large enough for the pool and the writer."""
+    desk, source_id, real = pool_desk_with_posts(tmp_path, 200)
+    odd = [
+        item("empty", "", 0, title="only a title about a flood"),
+        item("emoji", "😀😀🔥🔥🙏", 1),
+        item("huge", ("洪水 flood 来了。" * 80_000)[:1_000_000], 2),
+        item("mixed", "Flood warning 洪水预警 <script>alert(1)</script>", 3),
+        item("nul", "bad \x00 bytes \ud800 and flood", 4),
+    ]
+    result = desk.pipeline.ingest(source_id, [*real, *odd])
+    with desk.engine.connect() as conn:
+        rows = conn.execute(select(posts.c.external_id, posts.c.text, posts.c.event_id)).all()
+    assert desk.pipeline._writer is not None  # it went through the writer
+    limit = desk.settings.max_text_chars
+    desk.close()
+    assert result.stored + result.quarantined == len(real) + len(odd)
+    assert len(rows) == result.stored >= len(real) + 4
+    by_id = {r.external_id: r for r in rows}
+    assert len(by_id["huge"].text) == limit  # cut to the configured size, not dropped
+    assert "<script>" in by_id["mixed"].text  # stored as text; the pages escape it
+    assert all(r.event_id is not None for r in rows)
