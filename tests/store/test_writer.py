@@ -92,10 +92,10 @@ def test_a_failed_job_raises_in_the_caller_and_the_writer_goes_on(sqlite_url: st
 
 
 def test_the_pipeline_stores_a_repeated_item_once_while_its_first_copy_is_in_flight(
-    sqlite_url: str,
+    db_url: str,
 ) -> None:
     """Chunk k+1 is analysed before chunk k commits: its repeats must still be duplicates."""
-    desk, source = desk_and_source(sqlite_url, analysis_processes=2)
+    desk, source = desk_and_source(db_url, analysis_processes=2)
     items = [raw(f"p{i}", f"第{i}条：市区暴雨致地铁停运，乘客滞留 {i}", i) for i in range(600)]
     # Each batch repeats half of the one before it; chunks of 200 keep several in flight.
     batches = [SourceBatch(items=items[start : start + 300]) for start in range(0, 600, 150)]
