@@ -14,3 +14,9 @@ def test_pipeline_bench_small_run(tmp_path: Path) -> None:
     assert result["main_cpu_us_per_post"] > 0
     total = result["total_cpu_us_per_post"]
     assert total is None or total > result["main_cpu_us_per_post"]  # workers did the pure half
+    if total is not None:  # Linux: every process kind is accounted for
+        assert result["workers_cpu_us_per_post"] > 0
+        assert result["writer_cpu_us_per_post"] > 0  # the writer stored the chunks
+        parts = result["main_cpu_us_per_post"] + result["workers_cpu_us_per_post"]
+        assert abs(total - parts - result["writer_cpu_us_per_post"]) <= 2  # rounding
+    assert 0 <= result["main_gc_us_per_post"] <= result["main_cpu_us_per_post"]
