@@ -175,6 +175,18 @@ def _helpers_cpu_seconds(desk: Desk) -> dict[str, float] | None:
     return seconds
 
 
+def python_loop_seconds(steps: int = 10_000_000) -> float:
+    """Seconds a plain Python loop of `steps` additions takes on one core (best of 3)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(steps):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
     parser.add_argument("--n", type=int, default=40_000)
@@ -197,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
         "backend": args.backend,
         "cores": os.cpu_count(),
         "target_posts_per_s": TARGET,
+        # This machine's own speed at the time, after the runs: figures from runs whose
+        # loop times differ by more than a few per cent are not comparable.
+        "python_loop_seconds": python_loop_seconds(),
         **runs,
     }
     if "one_process" in runs:

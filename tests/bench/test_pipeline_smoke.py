@@ -20,3 +20,8 @@ def test_pipeline_bench_small_run(tmp_path: Path) -> None:
         parts = result["main_cpu_us_per_post"] + result["workers_cpu_us_per_post"]
         assert abs(total - parts - result["writer_cpu_us_per_post"]) <= 2  # rounding
     assert 0 <= result["main_gc_us_per_post"] <= result["main_cpu_us_per_post"]
+
+
+def test_the_machine_speed_reference_is_a_real_timing() -> None:
+    short, longer = pipeline.python_loop_seconds(100_000), pipeline.python_loop_seconds(1_000_000)
+    assert 0 < short < longer
