@@ -378,3 +378,21 @@ def test_hostile_posts_cross_to_the_workers_and_the_writer_without_loss(tmp_path
     assert len(by_id["huge"].text) == limit  # cut to the configured size, not dropped
     assert "<script>" in by_id["mixed"].text  # stored as text; the pages escape it
     assert all(r.event_id is not None for r in rows)
+
+
+def test_a_post_with_a_very_long_key_is_analysed_once(desk: Desk) -> None:
+    """Keys over the store's limit are kept cut and hashed; re-polling must still find them."""
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "long", "push", {"token": "t" * 20})
+    long_url = "https://example.org/a?" + "x" * 900
+    batch = [item("", ORIGINAL, 0, url=long_url), item("", f"转发 //@某网友:{ORIGINAL}", 1)]
+    for post in batch:
+        post.external_id = None  # keyed by URL, as a scraped page is
+    batch[1].url = long_url + "-2"
+    first = desk.pipeline.ingest(source.id, batch)
+    again = desk.pipeline.ingest(source.id, batch)
+    with desk.engine.connect() as conn:
+        story_posts = conn.execute(select(func.sum(stories.c.posts))).scalar()
+        event_size = conn.execute(select(func.sum(events.c.size))).scalar()
+    assert (first.stored, again.stored, again.duplicates) == (2, 0, 2)
+    assert story_posts == event_size == 2  # not 4: the second poll analysed nothing

@@ -170,15 +170,22 @@ def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
 
 
 def known_dedup_keys(conn: Connection, source_id: int, dedup_keys: Iterable[str]) -> set[str]:
-    """Which of these posts are stored already (their analysis must not run twice)."""
-    keys = list({bounded_key(k) for k in dedup_keys})
+    """Which of these keys belong to posts stored already (their analysis must not run twice).
+
+    Returns the keys as given: the store keeps long keys cut and hashed (`bounded_key`).
+    """
+    given: dict[str, list[str]] = {}
+    for key in dedup_keys:
+        given.setdefault(bounded_key(key), []).append(key)
+    stored = list(given)
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for start in range(0, len(stored), 500):
+        chunk = stored[start : start + 500]
         query = select(posts.c.dedup_key).where(
             and_(posts.c.source_id == source_id, posts.c.dedup_key.in_(chunk))
         )
-        found.update(conn.execute(query).scalars())
+        for key in conn.execute(query).scalars():
+            found.update(given[key])
     return found
 
 

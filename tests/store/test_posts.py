@@ -10,6 +10,7 @@ from groundswell.models import Post, Rejected
 from groundswell.store.posts import (
     bounded_key,
     count_posts,
+    known_dedup_keys,
     list_quarantine,
     store_posts,
     store_rejected,
@@ -86,6 +87,12 @@ def test_very_long_keys_stay_unique(desk: Desk) -> None:
         source = add_source(conn, "s", "rss", {"url": "https://example.org/feed"})
         result = store_posts(conn, [make_post(source.id, long_a), make_post(source.id, long_b)])
         assert result.stored == 2
+        # Asked with the keys as posts carry them, the store answers with the same keys.
+        long_c = long_a + "c"
+        assert known_dedup_keys(conn, source.id, [long_a, long_b, long_c, "id:x"]) == {
+            long_a,
+            long_b,
+        }
 
 
 def test_rejected_items_are_kept_with_their_reason(desk: Desk) -> None:
