@@ -40,7 +40,7 @@ from groundswell.normalize.post import Normaliser
 from groundswell.runtime import tune_garbage_collector
 from groundswell.settings import Settings
 from groundswell.store.analysis import load_state, save_state, story_rows
-from groundswell.store.database import shared_across_processes
+from groundswell.store.database import dumps_json, loads_json, shared_across_processes
 from groundswell.store.posts import StoreResult, known_dedup_keys
 from groundswell.store.schemes import schemes_version
 from groundswell.store.writer import EVENTS_STATE, WRITER_AHEAD, StoreJob, StoreWriter, store_job
@@ -157,24 +157,43 @@ class Pipeline:
         pool = self._get_pool()
         writer = self._get_writer()
         version = self.pure().schemes_version
-        stored: deque[Future[StoreResult]] = deque()
+        stored: deque[tuple[Future[StoreResult], StoreJob]] = deque()
         try:
             for batch, bad in pool.prepare_many(source_id, chunks, collected_at, version):
                 with self._lock:
                     with self.engine.connect() as conn:
                         job = self._analyse(conn, source_id, batch, bad, writer)
-                    stored.append(writer.submit(job))
-                while stored and (len(stored) > WRITER_AHEAD or stored[0].done()):
-                    yield stored.popleft().result()
+                    try:
+                        stored.append((writer.submit(job), job))
+                    except BaseException:
+                        self._not_stored(job)
+                        raise
+                while stored and (len(stored) > WRITER_AHEAD or stored[0][0].done()):
+                    yield self._committed(*stored.popleft())
             while stored:
-                yield stored.popleft().result()
+                yield self._committed(*stored.popleft())
         finally:
-            wait(stored)  # stopped early or failed: nothing handed over is left half-done
-            if writer.broken:  # its process died: the next import starts a new one
-                with self._lock:
-                    if self._writer is writer:
-                        self._writer = None
-                writer.close()
+            # Stopped early or failed: what was handed over still commits or fails.
+            wait([future for future, _ in stored])
+            for future, job in stored:
+                if future.exception() is not None:
+                    self._not_stored(job)
+
+    def _committed(self, future: Future[StoreResult], job: StoreJob) -> StoreResult:
+        """The job's result once committed; if it failed, its merges go back to be stored."""
+        try:
+            return future.result()
+        except BaseException:
+            self._not_stored(job)
+            raise
+
+    def _not_stored(self, job: StoreJob) -> None:
+        """A job that will never commit: the next one carries its event merges (and state)."""
+        with self._lock:
+            if self._events is not None:
+                self._events.give_back_merges(job.merges)
+            if job.events_state is not None:
+                self._state_saved_at = float("-inf")
 
     def _finish(self, source_id: int, batch: list[Post], bad: list[Rejected]) -> StoreResult:
         """Analyse and store one batch here, in one transaction."""
@@ -220,7 +239,7 @@ class Pipeline:
         }
         return StoreJob(
             source_id=source_id,
-            batch=batch,
+            batch_size=len(batch),
             fresh=fresh,
             rejected=bad,
             summaries=summaries,
@@ -235,7 +254,9 @@ class Pipeline:
         if self._events is None or not (force or now - self._state_saved_at > _STATE_SAVE_SECONDS):
             return None
         self._state_saved_at = now
-        return self._events.to_state()
+        # A copy: the job is pickled later, on another thread, while the next batch
+        # already changes the clusterer.
+        return loads_json(dumps_json(self._events.to_state()))
 
     def _pool_size(self) -> int:
         if not shared_across_processes(self.settings.database_url):
@@ -250,12 +271,18 @@ class Pipeline:
 
     def _get_pool(self) -> AnalysisPool:
         with self._lock:
+            if self._pool is not None and self._pool.broken:  # a worker died (e.g. OOM-killed)
+                self._pool.close()
+                self._pool = None
             if self._pool is None:
                 self._pool = AnalysisPool(self.settings, self._pseudonym_key)
             return self._pool
 
     def _get_writer(self) -> StoreWriter:
         with self._lock:
+            if self._writer is not None and self._writer.broken:  # its process died
+                self._writer.close()
+                self._writer = None
             if self._writer is None:
                 self._writer = StoreWriter(self.settings.database_url)
             return self._writer

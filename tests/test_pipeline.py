@@ -396,3 +396,36 @@ def test_a_post_with_a_very_long_key_is_analysed_once(desk: Desk) -> None:
         event_size = conn.execute(select(func.sum(events.c.size))).scalar()
     assert (first.stored, again.stored, again.duplicates) == (2, 0, 2)
     assert story_posts == event_size == 2  # not 4: the second poll analysed nothing
+
+
+def test_a_dead_analysis_worker_is_replaced(tmp_path: Path) -> None:
+    """A worker killed (say, by the OOM killer) must not break every later import."""
+    import os
+    import signal
+    import time
+
+    desk, source_id, big = pool_desk_with_posts(tmp_path, 300)
+    desk.pipeline.start_workers()
+    pool = desk.pipeline._get_pool()
+    os.kill(next(iter(pool._executor._processes)), signal.SIGKILL)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while not pool.broken and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result = desk.pipeline.ingest(source_id, big)
+    replaced = desk.pipeline._pool is not pool
+    desk.close()
+    assert pool.broken and replaced
+    assert result.stored == len(big)
+
+
+def test_the_event_state_handed_to_the_store_is_a_snapshot(desk: Desk) -> None:
+    """The writer pickles it later, while the next batch already changes the clusterer."""
+    import json
+
+    with desk.engine.begin() as conn:
+        source = add_source(conn, "weibo", "push", {"token": "t" * 20})
+    desk.pipeline.ingest(source.id, story_items()[:3])
+    state = desk.pipeline._events_state_due(force=True)
+    before = json.dumps(state, sort_keys=True)
+    desk.pipeline.ingest(source.id, story_items()[3:])
+    assert json.dumps(state, sort_keys=True) == before

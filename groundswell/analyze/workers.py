@@ -212,6 +212,11 @@ class AnalysisPool:
         while pending:
             yield _joined(*pending.pop(0))
 
+    @property
+    def broken(self) -> bool:
+        """A worker died; the pool takes no more work and must be replaced."""
+        return bool(getattr(self._executor, "_broken", False))
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 

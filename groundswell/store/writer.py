@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from groundswell.analyze.events import EventSummary
 from groundswell.models import Post, Rejected
@@ -45,12 +46,15 @@ WRITER_AHEAD = 2
 class StoreJob:
     """Everything one batch's store step needs, and nothing of the pipeline's state.
 
-    `fresh` holds the posts of `batch` not stored before (the stateful stages ran
-    on them); pickled together, they are sent once.
+    `fresh` holds the batch's posts that were neither stored nor handed over
+    before; the stateful stages ran on them, and only they are stored. The other
+    `batch_size - len(fresh)` posts count as duplicates: a post whose first copy
+    is in a job that then fails is not stored half-analysed by this one, and a
+    retry analyses it afresh. `events_state` is a snapshot, not live state.
     """
 
     source_id: int
-    batch: list[Post]
+    batch_size: int
     fresh: list[Post]
     rejected: list[Rejected]
     summaries: dict[str, EventSummary]
@@ -61,7 +65,8 @@ class StoreJob:
 
 def store_job(conn: Connection, job: StoreJob) -> StoreResult:
     """The store step of one batch, in the caller's transaction."""
-    result = store_posts(conn, job.batch)
+    result = store_posts(conn, job.fresh)
+    result.duplicates += job.batch_size - len(job.fresh)
     tiers = authority_tiers(conn)
     store_analysis(conn, job.fresh, job.summaries, tiers, merges=job.merges)
     result.quarantined = store_rejected(conn, job.rejected)
@@ -83,8 +88,13 @@ def _init_writer(database_url: str) -> None:
 
 def _store_in_writer(job: StoreJob) -> StoreResult:
     assert _engine is not None, "writer not initialised"
-    with _engine.begin() as conn:
-        return store_job(conn, job)
+    try:
+        with _engine.begin() as conn:
+            return store_job(conn, job)
+    except DBAPIError as exc:
+        # The caller gets the same error class and database message. Its bound
+        # parameters stay here: they may not pickle (fingerprints are memoryviews).
+        raise type(exc)(exc.statement, None, exc.orig) from None
 
 
 def _writer_pid() -> int:

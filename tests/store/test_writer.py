@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from groundswell.context import Desk
-from groundswell.models import RawItem, SourceBatch
+from groundswell.models import RawItem, Rejected, SourceBatch
 from groundswell.normalize.post import Normaliser
 from groundswell.store.posts import known_dedup_keys
 from groundswell.store.sources import SourceRecord, add_source
-from groundswell.store.tables import posts, stories
+from groundswell.store.tables import events, posts, stories
 from groundswell.store.writer import StoreJob, StoreWriter
 from tests.conftest import make_desk
 
@@ -42,7 +44,7 @@ def job_of(source_id: int, items: list[RawItem]) -> StoreJob:
     batch, bad = Normaliser(b"k").normalise(items, source_id, T0)
     return StoreJob(
         source_id=source_id,
-        batch=batch,
+        batch_size=len(batch),
         fresh=batch,
         rejected=bad,
         summaries={},
@@ -124,3 +126,74 @@ def test_a_dead_writer_fails_the_import_and_the_next_import_gets_a_new_one(
     desk.close()
     # Posts analysed for the failed import were never stored; the retry stores them all.
     assert sum(r.stored for r in results) == 400
+
+
+def test_a_database_error_with_binary_parameters_reaches_the_caller_as_itself(
+    sqlite_url: str,
+) -> None:
+    desk, _ = desk_and_source(sqlite_url)
+    job = job_of(9999, [raw("x", "no such source")])  # foreign key
+    for post in job.fresh:
+        post.fingerprint = b"\x00\x01binary"  # bound as a memoryview, which cannot pickle
+    writer = StoreWriter(sqlite_url)
+    try:
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            writer.submit(job).result(timeout=60)
+    finally:
+        writer.close()
+    desk.close()
+
+
+CRISES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "events" / "en"
+
+
+def crisis_items(n: int) -> list[RawItem]:
+    """Real crisis tweets, which make the event clusterer merge events."""
+    with (CRISES / "crisislex_t26_dev.csv").open(encoding="utf-8") as handle:
+        rows = [r for _, r in zip(range(n), csv.DictReader(handle), strict=False)]
+    return [raw(r["id"], r["text"], i // 100) for i, r in enumerate(rows)]
+
+
+@pytest.mark.parametrize("which", ["weibo", "crises"])
+def test_a_failed_job_leaves_no_post_half_analysed_and_a_retry_repairs_all(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """Chunk k fails in the writer after chunk k+1 counted chunk k's posts as in flight."""
+    desk, source = desk_and_source(sqlite_url, analysis_processes=2)
+    submitted = 0
+    real_submit = StoreWriter.submit
+
+    def fail_the_second(self: StoreWriter, job: StoreJob) -> object:
+        nonlocal submitted
+        submitted += 1
+        if submitted == 2:  # its transaction will fail on a foreign key
+            job.rejected = [*job.rejected, Rejected("x", {"x": 1}, source_id=999_999)]
+        return real_submit(self, job)
+
+    monkeypatch.setattr(StoreWriter, "submit", fail_the_second)
+    text = "第{}条：市区暴雨致地铁停运，乘客滞留 {}"
+    items = (
+        [raw(f"p{i}", text.format(i, i % 7), i) for i in range(550)]
+        if which == "weibo"
+        else crisis_items(550)
+    )
+    batches = [SourceBatch(items=items[:400]), SourceBatch(items=items[200:250] + items[400:])]
+    with pytest.raises(IntegrityError):
+        list(desk.pipeline.ingest_many(source.id, batches, chunk=200))
+    monkeypatch.setattr(StoreWriter, "submit", real_submit)
+    list(desk.pipeline.ingest_many(source.id, batches, chunk=200))  # the retry
+    with desk.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(posts)).scalar()
+        unanalysed = conn.execute(
+            select(func.count()).select_from(posts).where(posts.c.event_id.is_(None))
+        ).scalar()
+        story_posts = conn.execute(select(func.sum(stories.c.posts))).scalar()
+        event_posts = conn.execute(select(func.sum(events.c.size))).scalar()
+        per_event = dict(
+            conn.execute(select(posts.c.event_id, func.count()).group_by(posts.c.event_id)).all()
+        )
+        sizes = dict(conn.execute(select(events.c.id, events.c.size)).all())
+    desk.close()
+    assert (stored, unanalysed) == (550, 0)
+    assert story_posts == event_posts == 550
+    assert per_event == sizes  # merges of the failed chunk were stored with a later one

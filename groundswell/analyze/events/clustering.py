@@ -99,6 +99,10 @@ class EventClusterer:
         merges, self._merges = self._merges, []
         return merges
 
+    def give_back_merges(self, merges: list[tuple[str, str]]) -> None:
+        """Merges taken but never stored (their batch failed): the next take returns them first."""
+        self._merges[:0] = merges
+
     def get(self, event_id: str) -> EventSummary | None:
         """An active or recently closed event (merged ids are followed), or None."""
         event_id = self.resolve(event_id)
