@@ -72,6 +72,7 @@ class Pipeline:
         self._stories: StoryIndex | None = None
         self._events: EventClusterer | None = None
         self._writer: StoreWriter | None = None
+        self._closed = False
         self._state_saved_at = time.monotonic()
         tune_garbage_collector()  # this process will hold the stateful stages' indexes
 
@@ -271,6 +272,7 @@ class Pipeline:
 
     def _get_pool(self) -> AnalysisPool:
         with self._lock:
+            self._check_open()
             if self._pool is not None and self._pool.broken:  # a worker died (e.g. OOM-killed)
                 self._pool.close()
                 self._pool = None
@@ -280,6 +282,7 @@ class Pipeline:
 
     def _get_writer(self) -> StoreWriter:
         with self._lock:
+            self._check_open()
             if self._writer is not None and self._writer.broken:  # its process died
                 self._writer.close()
                 self._writer = None
@@ -287,17 +290,28 @@ class Pipeline:
                 self._writer = StoreWriter(self.settings.database_url)
             return self._writer
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the pipeline is closed: open the desk again to ingest")
+
     def close(self) -> None:
+        """Store what the writer holds, save the clusterer's state, stop the processes.
+
+        Large batches after this raise instead of starting processes nobody would stop.
+        """
         with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
-            if self._events is not None:
-                with self.engine.begin() as conn:
-                    save_state(conn, EVENTS_STATE, self._events_state_due(force=True))
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            self._closed = True
+            try:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+                if self._events is not None:
+                    with self.engine.begin() as conn:
+                        save_state(conn, EVENTS_STATE, self._events_state_due(force=True))
+            finally:
+                if self._pool is not None:
+                    self._pool.close()
+                    self._pool = None
 
 
 def _chunks(batch: SourceBatch, size: int) -> Iterator[tuple[list[RawItem], list[Rejected]]]:

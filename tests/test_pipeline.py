@@ -429,3 +429,12 @@ def test_the_event_state_handed_to_the_store_is_a_snapshot(desk: Desk) -> None:
     before = json.dumps(state, sort_keys=True)
     desk.pipeline.ingest(source.id, story_items()[3:])
     assert json.dumps(state, sort_keys=True) == before
+
+
+def test_a_large_batch_after_close_raises_instead_of_starting_processes(tmp_path: Path) -> None:
+    desk, source_id, big = pool_desk_with_posts(tmp_path, 250)
+    desk.pipeline.ingest(source_id, big[:200])
+    desk.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        desk.pipeline.ingest(source_id, big)
+    assert desk.pipeline._pool is None and desk.pipeline._writer is None
