@@ -176,17 +176,22 @@ def test_stories_and_events_resume_after_a_restart(db_url: str) -> None:
     assert repost.event_id == first.event_id
 
 
-def test_hostile_and_odd_posts_are_analysed_without_loss(desk: Desk) -> None:
-    with desk.engine.begin() as conn:
-        add_scheme(conn, "any", subject_words=["flood", "洪水"])
-        source = add_source(conn, "odd", "push", {"token": "t" * 20})
-    batch = [
+def hostile_items() -> list[RawItem]:
+    """Empty, emoji-only, 1 MB, mixed-language with markup, NUL and a lone surrogate."""
+    return [
         item("empty", "", 0, title="only a title about a flood"),
         item("emoji", "😀😀🔥🔥🙏", 1),
         item("huge", ("洪水 flood 来了。" * 80_000)[:1_000_000], 2),
         item("mixed", "Flood warning 洪水预警 <script>alert(1)</script>", 3),
         item("nul", "bad \x00 bytes \ud800 and flood", 4),
     ]
+
+
+def test_hostile_and_odd_posts_are_analysed_without_loss(desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        add_scheme(conn, "any", subject_words=["flood", "洪水"])
+        source = add_source(conn, "odd", "push", {"token": "t" * 20})
+    batch = hostile_items()
     result = desk.pipeline.ingest(source.id, batch)
     assert result.stored + result.quarantined == len(batch)
     with desk.engine.connect() as conn:
@@ -359,13 +364,7 @@ def test_an_in_memory_database_is_analysed_in_one_process() -> None:
 def test_hostile_posts_cross_to_the_workers_and_the_writer_without_loss(tmp_path: Path) -> None:
     """The same odd posts as above, in a batch large enough for the pool and the writer."""
     desk, source_id, real = pool_desk_with_posts(tmp_path, 200)
-    odd = [
-        item("empty", "", 0, title="only a title about a flood"),
-        item("emoji", "😀😀🔥🔥🙏", 1),
-        item("huge", ("洪水 flood 来了。" * 80_000)[:1_000_000], 2),
-        item("mixed", "Flood warning 洪水预警 <script>alert(1)</script>", 3),
-        item("nul", "bad \x00 bytes \ud800 and flood", 4),
-    ]
+    odd = hostile_items()
     result = desk.pipeline.ingest(source_id, [*real, *odd])
     with desk.engine.connect() as conn:
         rows = conn.execute(select(posts.c.external_id, posts.c.text, posts.c.event_id)).all()
