@@ -246,7 +246,6 @@ class Pipeline:
             summaries=summaries,
             merges=list(merges),
             events_state=self._events_state_due(),
-            keys=frozenset(keys),
         )
 
     def _events_state_due(self, *, force: bool = False) -> dict[str, Any] | None:

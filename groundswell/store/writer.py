@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
@@ -62,7 +62,6 @@ class StoreJob:
     summaries: dict[str, EventSummary]
     merges: list[tuple[str, str]]
     events_state: dict[str, Any] | None = None
-    keys: frozenset[str] = field(default_factory=frozenset)
 
 
 def store_job(conn: Connection, job: StoreJob) -> StoreResult:
@@ -118,16 +117,18 @@ class StoreWriter:
             initargs=(database_url,),
         )
         self._guard = threading.Lock()
-        self._jobs: dict[int, tuple[Future[StoreResult], StoreJob]] = {}
+        # Per job not yet done: its future, source and the keys of the posts it stores.
+        self._jobs: dict[int, tuple[Future[StoreResult], int, frozenset[str]]] = {}
 
     def start(self, timeout: float = 60.0) -> int:
         """Start the process now rather than with the first job; returns its pid."""
         return self._executor.submit(_writer_pid).result(timeout=timeout)
 
     def submit(self, job: StoreJob) -> Future[StoreResult]:
+        keys = frozenset(post.dedup_key for post in job.fresh)
         future = self._executor.submit(_store_in_writer, job)
         with self._guard:
-            self._jobs[id(future)] = (future, job)
+            self._jobs[id(future)] = (future, job.source_id, keys)
         future.add_done_callback(self._forget)
         return future
 
@@ -136,22 +137,22 @@ class StoreWriter:
             self._jobs.pop(id(future), None)
 
     def pending_keys(self, source_id: int, dedup_keys: Iterable[str]) -> set[str]:
-        """Those of `dedup_keys` in a job not yet committed.
+        """Those of `dedup_keys` whose posts a job not yet committed will store.
 
         Ask before reading the store: a job that commits in between is then in one
         of the two answers, never in neither.
         """
         with self._guard:
-            jobs = [job for _, job in self._jobs.values() if job.source_id == source_id]
-        if not jobs:
+            pending = [keys for _, source, keys in self._jobs.values() if source == source_id]
+        if not pending:
             return set()
         wanted = set(dedup_keys)
-        return set().union(*(wanted & job.keys for job in jobs))
+        return set().union(*(wanted & keys for keys in pending))
 
     def wait_all(self) -> None:
         """Block until every job handed over is committed or has failed."""
         with self._guard:
-            futures = [future for future, _ in self._jobs.values()]
+            futures = [future for future, _, _ in self._jobs.values()]
         wait(futures)
 
     @property

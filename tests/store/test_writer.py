@@ -49,7 +49,6 @@ def job_of(source_id: int, items: list[RawItem]) -> StoreJob:
         rejected=bad,
         summaries={},
         merges=[],
-        keys=frozenset(p.dedup_key for p in batch),
     )
 
 
