@@ -20,7 +20,7 @@ import numpy as np
 
 from groundswell.analyze.dedup.fingerprint import Fingerprint
 
-__all__ = ["MatchRules", "anchors", "contained_similarity"]
+__all__ = ["MatchRules", "anchors", "contained_similarity", "may_reach_threshold"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,25 @@ def contained_similarity(a: Fingerprint, b: Fingerprint, rules: MatchRules) -> f
     if len(matched) < rules.threshold * denominator:
         return len(matched) / denominator  # cheap exit: cannot pass in order either
     return min(1.0, _increasing_run(positions) / denominator)
+
+
+def may_reach_threshold(a: Fingerprint, b: Fingerprint, rules: MatchRules) -> bool:
+    """False when `contained_similarity(a, b, rules)` is sure to be below the threshold.
+
+    Nearly every candidate a story index checks turns out to be another text;
+    this rules most of them out from the longer text's shingle bitmap, without
+    the positions. It never rules out a pair that reaches the threshold: the
+    bitmap count bounds the matched shingles from above, and the denominator
+    below is the smallest `contained_similarity` can divide by.
+    """
+    if a.exact == b.exact and a.n_tokens >= rules.min_tokens:
+        return True
+    short, long = (a, b) if len(a.shingles) <= len(b.shingles) else (b, a)
+    n_short = len(short.shingles)
+    if short.n_tokens < max(rules.min_tokens, rules.min_contained) or n_short == 0:
+        return False  # only exact copies of short texts count, and this is none
+    smallest_denominator = min(rules.ratio_floor * n_short, n_short - 1 if n_short > 1 else 1)
+    return short.shingles_maybe_in(long) >= rules.threshold * smallest_denominator - 1e-9
 
 
 _SORT_FROM = 48  # shingles in the longer text from which sorting beats a dict

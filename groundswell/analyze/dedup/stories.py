@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 import numpy as np
 
@@ -31,12 +31,18 @@ from groundswell.analyze.dedup.fingerprint import (
     decode_fingerprint,
     fingerprint_of,
 )
-from groundswell.analyze.dedup.similarity import MatchRules, anchors, contained_similarity
+from groundswell.analyze.dedup.similarity import (
+    MatchRules,
+    anchors,
+    contained_similarity,
+    may_reach_threshold,
+)
 
 __all__ = ["StoryAssignment", "StoryIndex", "StoryItem"]
 
 _WINDOW_SHINGLES = 8  # winnowing window: texts sharing >= 8 shingles (10 tokens) meet
 _MAX_POSTINGS = 2_000  # a shingle in more stories than this is a stop-shingle: not looked up
+_HITS = itemgetter(1)  # of a (story key, shared anchors) pair
 
 
 @dataclass(frozen=True)
@@ -183,20 +189,31 @@ class StoryIndex:
         exact_key = self._exact.get(value.exact)
         if exact_key is not None:
             return self._stories[exact_key], 1.0
-        hits: Counter[str] = Counter()
-        postings = self._postings
+        # Shared anchors per story, in first-hit order (ties among candidates go to it).
+        hits: dict[str, int] = {}
+        count = hits.get
+        postings = self._postings.get
         for shingle in set(value.shingles.tolist()):
-            posting = postings.get(shingle)
+            posting = postings(shingle)
             if posting is None:
                 continue
-            if isinstance(posting, str):
-                hits[posting] += 1
+            if type(posting) is str:
+                hits[posting] = count(posting, 0) + 1
             elif len(posting) <= _MAX_POSTINGS:
-                hits.update(posting)
+                for story_key in posting:
+                    hits[story_key] = count(story_key, 0) + 1
         best: tuple[_Story | None, float] = (None, 0.0)
-        for story_key, _ in hits.most_common(self.max_candidates):
+        ranked = sorted(hits.items(), key=_HITS, reverse=True)  # stable: Counter.most_common
+        for story_key, _ in ranked[: self.max_candidates]:
             story = self._stories[story_key]
-            score = max(contained_similarity(value, rep, rules) for rep in story.reps)
+            score = max(
+                (
+                    contained_similarity(value, rep, rules)
+                    for rep in story.reps
+                    if may_reach_threshold(value, rep, rules)
+                ),
+                default=0.0,
+            )
             if score >= rules.threshold and score > best[1]:
                 best = (story, score)
         return best

@@ -274,3 +274,59 @@ def test_anchors_are_the_minimum_of_every_window() -> None:
         # A text no longer than one window is indexed under all its shingles.
         expected = sorted({int(w.min()) for w in windows} if size > 8 else set(shingles.tolist()))
         assert anchors(shingles, 8).tolist() == expected
+
+
+def test_the_bitmap_bound_never_rules_out_a_pair_that_merges(
+    weibo_posts: list[str],
+    tweets: list[str],
+    cascade_comments: list[str],
+    paraphrase_pairs: list[tuple[str, str]],
+) -> None:
+    """`may_reach_threshold` is a pure speed-up: every pair at or above the threshold passes it.
+
+    Pairs: each transformation of real posts (both argument orders), paraphrases,
+    and unrelated posts; the bound must also rule out most unrelated pairs, or it
+    saves nothing.
+    """
+    from groundswell.analyze.dedup.fingerprint import fingerprint_of
+    from groundswell.analyze.dedup.similarity import (
+        MatchRules,
+        contained_similarity,
+        may_reach_threshold,
+    )
+
+    rules = MatchRules()
+    pairs = [
+        (make(text, comment), text)
+        for make in TRANSFORMS.values()
+        for text, comment in zip(weibo_posts, cascade_comments, strict=False)
+    ]
+    pairs += [(f"so true {text}", text) for text in tweets]
+    pairs += paraphrase_pairs[:200]
+    unrelated = [(a, b) for a, b in zip(weibo_posts, weibo_posts[1:] + tweets[:1], strict=True)]
+    reached = ruled_out = 0
+    for first, second in pairs + unrelated:
+        a, b = fingerprint_of(first), fingerprint_of(second)
+        for x, y in ((a, b), (b, a)):
+            if contained_similarity(x, y, rules) >= rules.threshold:
+                reached += 1
+                assert may_reach_threshold(x, y, rules), (first, second)
+    for first, second in unrelated:
+        ruled_out += not may_reach_threshold(fingerprint_of(first), fingerprint_of(second), rules)
+    assert reached >= 300
+    assert ruled_out >= 0.9 * len(unrelated)
+
+
+def test_the_bitmap_holds_every_shingle() -> None:
+    import numpy as np
+
+    from groundswell.analyze.dedup.fingerprint import Fingerprint
+
+    rng = np.random.default_rng(5)
+    shingles = rng.integers(0, 2**32, 512, dtype=np.uint64).astype(np.uint32)
+    value = Fingerprint(514, 1, shingles)
+    other = Fingerprint(300, 2, np.concatenate([shingles[:200], shingles[:98]]))
+    assert other.shingles_maybe_in(value) == 298  # every one, repeats counted
+    empty = Fingerprint(0, 3, np.zeros(0, dtype=np.uint32))
+    assert empty.shingles_maybe_in(value) == 0
+    assert value.shingles_maybe_in(empty) == 0
