@@ -53,6 +53,10 @@ _DASH_TAIL = re.compile(r"\s+[-–—|]\s*(?:[^\W\d_][\w.&'’]*\s*){1,4}$")
 # Nicknames are letters, digits, "_" and "-"; a mention ends at anything else.
 _MENTION = re.compile(r"@[\w\-·]{1,20}")
 # Platforms mark a cut text ("…", "...全文", "... more"; NFKC turns "…" into "...").
+# Each source-line form needs one of these words, each URL one of these prefixes (the
+# text is folded: lower case): a text with none skips that pattern's scan.
+_SOURCE_WORDS = ("来源", "来自", "出处", "转自", "摘自", "编辑", "记者", "source", "via")
+_URL_PREFIXES = ("http", "www.", "t.cn/")
 _TRUNCATED = re.compile(r"(?:\.{2,}|⋯)\s*(?:(?:展开)?全文|more)?\s*$")
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 
@@ -63,11 +67,17 @@ def _tokens(text: str) -> list[str]:
 
 def _strip_source_lines(text: str) -> str:
     """Drop up to three trailing source lines ("... - Reuters (via @x)")."""
+    has_source_word = any(word in text for word in _SOURCE_WORDS)
     for _ in range(3):
-        stripped = _SOURCE_LINE.sub("", text.rstrip())
+        stripped = text.rstrip()
+        if has_source_word:
+            stripped = _SOURCE_LINE.sub("", stripped)
         # "text - Reuters": only when a real text is left before the dash.
         without_dash = _DASH_TAIL.sub("", stripped)
-        if len(_tokens(_MENTION.sub(" ", without_dash))) >= _MIN_CHAIN_TOKENS:
+        if (
+            without_dash != stripped
+            and len(_tokens(_MENTION.sub(" ", without_dash))) >= _MIN_CHAIN_TOKENS
+        ):
             stripped = without_dash
         if stripped == text:
             break
@@ -88,7 +98,8 @@ def canonical_form(text: str, title: str = "") -> tuple[list[str], bool]:
     if not body:
         return [], False
     folded = fold(body[:MAX_RAW_CHARS])
-    folded = _URL.sub(" ", folded)
+    if any(prefix in folded for prefix in _URL_PREFIXES):
+        folded = _URL.sub(" ", folded)
     folded = _REPLY.sub(" ", folded)
     segments = _CHAIN.split(folded)
     if len(segments) > 1:

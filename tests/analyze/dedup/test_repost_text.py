@@ -48,7 +48,18 @@ def test_markers_sources_urls_and_mentions_go(wrap: str, weibo_posts: list[str])
 
 
 @pytest.mark.parametrize(
-    "wrap", ["RT @united: {}", "Repost: {}", "{} - Reuters", "{} via @bob", "{} https://t.co/x1"]
+    "wrap",
+    [
+        "RT @united: {}",
+        "Repost: {}",
+        "{} - Reuters",
+        "{} via @bob",
+        "{} VIA @Bob",
+        "{} (SOURCE: AP)",
+        "{} https://t.co/x1",
+        "{} HTTPS://T.CO/X1",
+        "{} WWW.Example.com/x",
+    ],
 )
 def test_english_markers_and_sources_go(wrap: str, tweets: list[str]) -> None:
     for tweet in tweets[:10]:
