@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickle a dataclass as a call of the class with its field values, in order.
+
+    Records cross process boundaries by the thousand (analysis workers, the
+    writer). A slots dataclass otherwise pickles as a dict of its slots, and a
+    frozen one through dataclasses' Python-level `__getstate__`: 1.5-15x slower
+    to dump and load. Every field must be an `__init__` parameter.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    values: Callable[[Any], Any] = attrgetter(*names)
+    single = len(names) == 1
+
+    def __reduce__(self: Any) -> tuple[type[_T], tuple[Any, ...]]:
+        return cls, (values(self),) if single else values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]
+    return cls
+
+
+@pickled_by_fields
 @dataclass(slots=True)
 class RawItem:
     """One item as a source produced it, before normalisation.
@@ -28,6 +52,7 @@ class RawItem:
     source_id: int | None = None
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Post:
     """A normalised post, ready to store and index."""
@@ -89,6 +114,7 @@ def bounded_key(key: str) -> str:
     return f"{key[: MAX_KEY_CHARS - 41]}#{digest}"
 
 
+@pickled_by_fields
 @dataclass(slots=True, frozen=True)
 class SchemeHit:
     """A post matched a monitoring scheme; `terms` are the query terms that hit."""

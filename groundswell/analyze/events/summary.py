@@ -10,12 +10,14 @@ from operator import itemgetter
 from typing import Any
 
 from groundswell.analyze.events.cluster import Cluster
+from groundswell.models import pickled_by_fields
 
 __all__ = ["EventSummary", "summarize"]
 
 _SPACES = re.compile(r"\s+")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EventSummary:
     """A read-only view of an event; `posts_per_hour` is the recent velocity for heat."""
