@@ -38,6 +38,7 @@ from groundswell.analyze.events.vectorize import (
     SparseVector,
     TermOptions,
     extract_terms,
+    observe_and_vectorize,
     vectorize,
 )
 
@@ -178,10 +179,14 @@ class EventClusterer:
         now = when if when is not None else self._clock
         text = f"{item.title}\n{item.text}" if item.title else item.text
         terms = item.terms if item.terms is not None else extract_terms(text, config.weights)
-        self._frequencies.observe(terms)
-        if len(self._frequencies.counts) > 2 * config.max_vocabulary:
-            self._frequencies.prune(config.max_vocabulary)
-        vector = vectorize(terms, self._frequencies, config.idf_power)
+        frequencies = self._frequencies
+        if len(frequencies.counts) + len(terms) <= 2 * config.max_vocabulary:
+            vector = observe_and_vectorize(terms, frequencies, config.idf_power)
+        else:  # observing may pass the bound: prune first, as the vector must see it
+            frequencies.observe(terms)
+            if len(frequencies.counts) > 2 * config.max_vocabulary:
+                frequencies.prune(config.max_vocabulary)
+            vector = vectorize(terms, frequencies, config.idf_power)
         chinese = item.lang.startswith("zh") if item.lang else bool(_HAS_HAN.search(text))
         threshold = config.threshold_zh if chinese else config.threshold
         # Each term's posting list, looked up once for both the search and the join.

@@ -25,7 +25,14 @@ from operator import mul
 from groundswell.analyze.events.stopwords import STOP_WORDS
 from groundswell.analyze.fold import fold
 
-__all__ = ["DocumentFrequencies", "SparseVector", "TermOptions", "extract_terms", "vectorize"]
+__all__ = [
+    "DocumentFrequencies",
+    "SparseVector",
+    "TermOptions",
+    "extract_terms",
+    "observe_and_vectorize",
+    "vectorize",
+]
 
 SparseVector = dict[str, float]
 
@@ -152,6 +159,35 @@ def vectorize(
         * (log_docs - log(seen(term, 0) + background(term, 0) + 1) + 1.0) ** idf_power
         for term, tf in terms.items()
     }
+    weights = vector.values()
+    norm = math.sqrt(sum(map(mul, weights, weights)))
+    if norm == 0.0:
+        return {}
+    return {term: w / norm for term, w in vector.items()}
+
+
+def observe_and_vectorize(
+    terms: Counter[str] | dict[str, float],
+    frequencies: DocumentFrequencies,
+    idf_power: float = 1.0,
+) -> SparseVector:
+    """`frequencies.observe(terms)`, then `vectorize(terms, frequencies, idf_power)`, in one pass.
+
+    The same vector, bit for bit, with one look-up of each term's count instead
+    of two: the count dicts are large, so each look-up is a likely cache miss.
+    """
+    frequencies.docs += 1
+    log = math.log
+    log_docs = log(frequencies.docs + frequencies.background_docs + 1)
+    counts = frequencies.counts
+    seen = counts.get
+    background = frequencies.background.get
+    vector: dict[str, float] = {}
+    for term, tf in terms.items():
+        count = counts[term] = seen(term, 0) + 1
+        vector[term] = (1.0 + log(tf) if tf >= 1.0 else tf) * (
+            log_docs - log(count + background(term, 0) + 1) + 1.0
+        ) ** idf_power
     weights = vector.values()
     norm = math.sqrt(sum(map(mul, weights, weights)))
     if norm == 0.0:

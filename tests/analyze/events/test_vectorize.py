@@ -9,6 +9,7 @@ from groundswell.analyze.events.vectorize import (
     DocumentFrequencies,
     TermOptions,
     extract_terms,
+    observe_and_vectorize,
     vectorize,
 )
 
@@ -76,3 +77,31 @@ def test_background_counts_lower_the_weight_of_common_words() -> None:
     seeded = DocumentFrequencies(background_docs=1000, background={"people": 400})
     terms = extract_terms("people evacuated")
     assert vectorize(terms, seeded)["people"] < vectorize(terms, plain)["people"]
+
+
+def test_observe_and_vectorize_is_observe_then_vectorize_bit_for_bit() -> None:
+    """The clusterer's one-pass form: same counts, same vectors (== on floats)."""
+    import csv
+    import itertools
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+    texts: list[str] = []
+    for name in ("events/en/googlenews_titles.csv", "events/zh/weibo_cascades.csv"):
+        with (data / name).open(encoding="utf-8-sig", newline="") as handle:
+            rows = itertools.islice(csv.DictReader(handle), 400)
+            texts += [row["text"] for row in rows]
+    texts += ["", "😭", "flood " * 50]
+    background = {"flood": 40, "警方": 12}
+    one = DocumentFrequencies(background_docs=500, background=dict(background))
+    two = DocumentFrequencies(background_docs=500, background=dict(background))
+    nonempty = 0
+    for power in (1.0, 1.5):
+        for text in texts:
+            terms = extract_terms(text)
+            two.observe(terms)
+            expected = vectorize(terms, two, power)
+            assert observe_and_vectorize(terms, one, power) == expected
+            nonempty += bool(expected)
+    assert (one.docs, one.counts) == (two.docs, two.counts)
+    assert nonempty > 1500
