@@ -102,3 +102,91 @@ def test_rejected_items_are_kept_with_their_reason(desk: Desk) -> None:
         rows = list_quarantine(conn)
     assert n == 1
     assert rows[0]["reason"] == "empty: no title or text" and rows[0]["raw"] == {"x": 1}
+
+
+def _varied_posts(source_id: int) -> list[Post]:
+    """Every column set, unset or awkward: zones, NULLs, surrogates, blobs, long keys."""
+    from datetime import timezone
+
+    posts = []
+    for i in range(23):
+        text = ["hello world", "你好 世界 <b>&amp;</b>", "ok \ufffd replaced", "", "x" * 5000][
+            i % 5
+        ]
+        posts.append(
+            make_post(
+                source_id,
+                f"id:{i}" if i % 7 else "url:" + "u" * 3000 + str(i),
+                text,
+                published_at=None if i % 4 == 0 else T0.astimezone(timezone(timedelta(hours=i))),
+                engagement={} if i % 3 else {"likes": i, "reposts": 2**40},
+                raw={"nested": [i, None, {"k": "\x00v"}], "text": text} if i % 2 else {},
+                sentiment=None if i % 5 == 0 else "negative",
+                sentiment_confidence=None if i % 5 == 0 else i / 7,
+                story_key=None if i % 2 else f"{source_id}:id:0",
+                is_repost=[None, True, False][i % 3],
+                fingerprint=None if i % 6 == 0 else bytes(range(i, i + 24)),
+                event_id=None if i % 3 == 0 else f"ev-{i % 4}",
+                title="" if i % 2 else f"Title {i}",
+                url=None if i % 2 else f"https://example.org/{i}?q=<x>",
+            )
+        )
+    return posts + posts[:5]  # repeats within the batch
+
+
+def _dump(conn: object) -> list[tuple[object, ...]]:
+    columns = (
+        "source_id, dedup_key, external_id, url, canonical_url, title, text, lang, tokens,"
+        " author_key, published_at, collected_at, sort_at, engagement, raw, content_hash,"
+        " sentiment, sentiment_confidence, story_key, is_repost, fingerprint, event_id"
+    )
+    rows = conn.exec_driver_sql(f"SELECT {columns} FROM posts ORDER BY id").all()  # type: ignore[attr-defined]
+    found = conn.exec_driver_sql(  # type: ignore[attr-defined]
+        "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'hello' ORDER BY rowid"
+    ).all()
+    return [tuple(row) for row in rows] + [("fts", *map(tuple, found))]
+
+
+def test_sqlite_fast_insert_stores_what_sqlalchemy_core_stores(
+    sqlite_url: str, tmp_path: object, monkeypatch: object
+) -> None:
+    """The hand-built multi-row INSERT on SQLite against Core's, column for column.
+
+    Run in statements of 7 rows, so a batch spans several, and twice, so the
+    second run is all duplicates.
+    """
+    import groundswell.store.posts as store
+    from tests.conftest import make_desk
+
+    monkeypatch.setattr(store, "_SQLITE_ROWS_PER_STATEMENT", 7)  # type: ignore[attr-defined]
+    dumps, counts = [], []
+    for insert in (store._insert_core, store._insert_sqlite):
+        desk = make_desk(f"sqlite:///{tmp_path}/{insert.__name__}.db")
+        try:
+            with desk.engine.begin() as conn:
+                source_id = add_source(conn, "s", "file", {"path": "x"}).id
+            batch = _varied_posts(source_id)
+            rows = list({store.post_row(p)["dedup_key"]: store.post_row(p) for p in batch}.values())
+            with desk.engine.begin() as conn:
+                counts.append((insert(conn, rows), insert(conn, rows[:9])))
+            with desk.engine.connect() as conn:
+                dumps.append(_dump(conn))
+        finally:
+            desk.close()
+    assert counts[0] == counts[1] == (23, 0)
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]) == 24
+
+
+def test_store_posts_takes_the_fast_insert_on_sqlite(desk: Desk) -> None:
+    """And its counts stay exact across statements and repeats, on both backends."""
+    with desk.engine.begin() as conn:
+        source_id = add_source(conn, "s", "file", {"path": "x"}).id
+    batch = _varied_posts(source_id)
+    with desk.engine.begin() as conn:
+        first = store_posts(conn, batch)
+        again = store_posts(conn, batch[:10])
+    assert (first.stored, first.duplicates) == (23, 5)
+    assert (again.stored, again.duplicates) == (0, 10)
+    with desk.engine.connect() as conn:
+        assert count_posts(conn, source_id) == 23
