@@ -21,6 +21,7 @@ from groundswell.analyze.events import EventSummary
 from groundswell.analyze.heat import HeatInputs, heat
 from groundswell.errors import ConfigError
 from groundswell.models import Post, bounded_key
+from groundswell.store.bulk import insert_many_sqlite, is_pysqlite
 from groundswell.store.posts import dialect_insert
 from groundswell.store.tables import (
     analysis_state,
@@ -123,6 +124,9 @@ def _merge_events(
     return carried
 
 
+_MATCH_COLUMNS = ("post_id", "scheme_id", "terms", "sort_at")
+
+
 def _store_matches(
     conn: Connection, batch: Sequence[Post], ids: dict[tuple[int, str], int]
 ) -> None:
@@ -140,7 +144,9 @@ def _store_matches(
             }
             for hit in post.matches
         )
-    if rows:
+    if rows and is_pysqlite(conn):
+        insert_many_sqlite(conn, post_matches, _MATCH_COLUMNS, rows, "ON CONFLICT DO NOTHING")
+    elif rows:
         stmt = dialect_insert(conn)(post_matches).on_conflict_do_nothing()
         conn.execute(stmt, rows)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
@@ -15,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from groundswell.models import MAX_KEY_CHARS, Post, Rejected, bounded_key
+from groundswell.store.bulk import insert_many_sqlite, is_pysqlite
 from groundswell.store.database import dumps_json
 from groundswell.store.tables import posts, quarantine
 
@@ -105,8 +104,9 @@ def store_posts(conn: Connection, batch: list[Post]) -> StoreResult:
         return result
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         inserted = _insert_postgres(conn, list(rows.values()))
-    elif conn.dialect.name == "sqlite" and conn.dialect.driver == "pysqlite":
-        inserted = _insert_sqlite(conn, list(rows.values()))
+    elif is_pysqlite(conn):
+        conflict = "ON CONFLICT (source_id, dedup_key) DO NOTHING"
+        inserted = insert_many_sqlite(conn, posts, _PG_COLUMNS, list(rows.values()), conflict)
     else:
         inserted = _insert_core(conn, list(rows.values()))
     result.stored = inserted
@@ -175,48 +175,6 @@ def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
     columns["engagement"] = [Jsonb(v, dumps=dumps_json) for v in columns["engagement"]]
     columns["raw"] = [Jsonb(v, dumps=dumps_json) for v in columns["raw"]]
     return conn.exec_driver_sql(_PG_INSERT, columns).rowcount  # type: ignore[arg-type]
-
-
-# SQLite: the multi-row INSERT ... VALUES that SQLAlchemy's "insertmanyvalues" sends
-# (one statement per 1,000 rows keeps the FTS5 trigger's index segments few: a
-# statement per row is ~3x dearer), built here from the rows with each column's own
-# SQLAlchemy bind processor, so the stored values are the same. SQLAlchemy's per-row
-# parameter handling was a sixth of the store's time; `rowcount` counts the rows
-# inserted (not those skipped, nor the trigger's).
-# The columns are the PostgreSQL path's, which are `post_row`'s, in its order.
-_SQLITE_COLUMNS = tuple(_PG_COLUMNS)
-_SQLITE_ROWS_PER_STATEMENT = min(
-    1000, (32766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // len(_SQLITE_COLUMNS)
-)
-
-
-def _insert_sqlite(conn: Connection, rows: list[dict[str, object]]) -> int:
-    """Insert rows not stored yet; returns how many were inserted."""
-    dialect = conn.dialect
-    columns = [
-        (name, posts.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in _SQLITE_COLUMNS
-    ]
-    inserted = 0
-    for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
-        values = [
-            process(row[name]) if process is not None else row[name]
-            for row in chunk
-            for name, process in columns
-        ]
-        result = conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(values))
-        inserted += result.rowcount
-    return inserted
-
-
-@lru_cache(maxsize=8)
-def _sqlite_insert(rows: int) -> str:
-    row = "(" + ", ".join("?" * len(_SQLITE_COLUMNS)) + ")"
-    return (
-        f"INSERT INTO posts ({', '.join(_SQLITE_COLUMNS)}) VALUES {', '.join([row] * rows)}"
-        " ON CONFLICT (source_id, dedup_key) DO NOTHING"
-    )
 
 
 def known_dedup_keys(conn: Connection, source_id: int, dedup_keys: Iterable[str]) -> set[str]:

@@ -155,12 +155,18 @@ def test_sqlite_fast_insert_stores_what_sqlalchemy_core_stores(
     Run in statements of 7 rows, so a batch spans several, and twice, so the
     second run is all duplicates.
     """
+    import groundswell.store.bulk as bulk
     import groundswell.store.posts as store
     from tests.conftest import make_desk
 
-    monkeypatch.setattr(store, "_SQLITE_ROWS_PER_STATEMENT", 7)  # type: ignore[attr-defined]
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 7)  # type: ignore[attr-defined]
     dumps, counts = [], []
-    for insert in (store._insert_core, store._insert_sqlite):
+
+    def fast(conn: object, rows: list[dict[str, object]]) -> int:
+        conflict = "ON CONFLICT (source_id, dedup_key) DO NOTHING"
+        return bulk.insert_many_sqlite(conn, store.posts, store._PG_COLUMNS, rows, conflict)  # type: ignore[arg-type]
+
+    for insert in (store._insert_core, fast):
         desk = make_desk(f"sqlite:///{tmp_path}/{insert.__name__}.db")
         try:
             with desk.engine.begin() as conn:
