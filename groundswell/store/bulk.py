@@ -39,6 +39,10 @@ def insert_many_sqlite(
     `conflict` is the statement's ON CONFLICT clause, e.g. "ON CONFLICT DO NOTHING".
     `rowcount` counts the rows inserted: not those the clause skipped, nor a trigger's.
     """
+    # Core would fill a left-out column's Python-side default; this does not.
+    defaulted = [c.name for c in table.columns if c.name not in columns and c.default is not None]
+    if defaulted:
+        raise ValueError(f"{table.name}: rows must give {defaulted} (their defaults are Python's)")
     dialect = conn.dialect
     bound = [
         (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns

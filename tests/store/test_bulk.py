@@ -85,3 +85,24 @@ def test_statements_stay_under_sqlites_variable_limit(
     monkeypatch.setattr(bulk, "_MAX_VARIABLES", 5)
     counts, stored = _store(f"sqlite:///{tmp_path}/small.db", "bulk")
     assert counts == [40, 0] and len(stored) == 40
+
+
+def test_a_column_with_a_python_default_must_be_given(tmp_path: object) -> None:
+    """Core fills such a column on insert and this would not: it refuses rather than differ."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+
+    table = Table(
+        "defaulted",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String, default="anonymous"),
+    )
+    engine = create_engine(f"sqlite:///{tmp_path}/d.db")
+    table.create(engine)
+    with engine.begin() as conn, pytest.raises(ValueError, match="name"):
+        bulk.insert_many_sqlite(conn, table, ["id"], [{"id": 1}], "")
+    with engine.begin() as conn:
+        assert (
+            bulk.insert_many_sqlite(conn, table, ["id", "name"], [{"id": 1, "name": "x"}], "") == 1
+        )
+    engine.dispose()
