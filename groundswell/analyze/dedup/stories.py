@@ -203,8 +203,8 @@ class StoryIndex:
                 for story_key in posting:
                     hits[story_key] = count(story_key, 0) + 1
         best: tuple[_Story | None, float] = (None, 0.0)
-        ranked = sorted(hits.items(), key=_HITS, reverse=True)  # stable: Counter.most_common
-        for story_key, _ in ranked[: self.max_candidates]:
+        # As Counter.most_common ranks: by hits, ties in first-hit order.
+        for story_key, _ in heapq.nlargest(self.max_candidates, hits.items(), key=_HITS):
             story = self._stories[story_key]
             score = max(
                 (
