@@ -45,8 +45,9 @@ _MULTIPLIERS = np.array(
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
 _WORD_BIT = 1 << 32  # word hashes never equal a code point
-# Bits of `Fingerprint.bitmap`: 256 bytes; a 512-shingle text sets at most a quarter.
-BITMAP_BITS = 2048
+# Bits of `Fingerprint.bitmap`: 128 bytes; a 512-shingle text sets at most 40 % of them,
+# and an unrelated text needs ~60 % of its shingles set to pass the bound.
+BITMAP_BITS = 1024
 _BIT = (np.uint8(1) << np.arange(8, dtype=np.uint8)).astype(np.uint8)
 
 
@@ -65,23 +66,18 @@ class Fingerprint:
 
         A shingle whose bit is clear is not in this text; a set bit may be a
         collision. So it bounds from above how many of another text's shingles
-        this one holds, in a few array operations instead of a sort.
+        this one holds, in a few array operations instead of a sort. Kept, since
+        a story's representatives are compared again and again: 128 bytes.
         """
-        byte, bit = self._bit_positions
-        bitmap = np.zeros(BITMAP_BITS // 8, dtype=np.uint8)
-        np.bitwise_or.at(bitmap, byte, bit)
-        return bitmap
-
-    @cached_property
-    def _bit_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each shingle's byte in a bitmap and its bit in that byte (2 bytes a shingle)."""
         bits = self.shingles & (BITMAP_BITS - 1)
-        return (bits >> 3).astype(np.uint8), _BIT[bits & 7]
+        bitmap = np.zeros(BITMAP_BITS // 8, dtype=np.uint8)
+        np.bitwise_or.at(bitmap, bits >> 3, _BIT[bits & 7])
+        return bitmap
 
     def shingles_maybe_in(self, other: Fingerprint) -> int:
         """An upper bound on how many of this text's shingles (with repeats) `other` holds."""
-        byte, bit = self._bit_positions
-        return int(np.count_nonzero(other.bitmap[byte] & bit))
+        bits = self.shingles & (BITMAP_BITS - 1)
+        return int(np.count_nonzero(other.bitmap[bits >> 3] & _BIT[bits & 7]))
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
