@@ -106,7 +106,7 @@ def store_posts(conn: Connection, batch: list[Post]) -> StoreResult:
         inserted = _insert_postgres(conn, list(rows.values()))
     elif is_pysqlite(conn):
         conflict = "ON CONFLICT (source_id, dedup_key) DO NOTHING"
-        inserted = insert_many_sqlite(conn, posts, _PG_COLUMNS, list(rows.values()), conflict)
+        inserted = insert_many_sqlite(conn, posts, _COLUMNS, list(rows.values()), conflict)
     else:
         inserted = _insert_core(conn, list(rows.values()))
     result.stored = inserted
@@ -128,9 +128,11 @@ def _insert_core(conn: Connection, rows: list[dict[str, object]]) -> int:
 # per batch, the arrays sent in binary (`%(name)b`). SQLAlchemy's multi-row VALUES
 # form sends a statement with 16 placeholders per row that psycopg re-parses on every
 # batch (too long for its cache): that parsing was two thirds of the store time.
-# SQLite keeps the Core statement: there the time goes to SQLite itself (B-trees and
-# the FTS5 trigger), and a raw executemany measured slower (see docs/performance.md).
-_PG_COLUMNS = {
+# SQLite gets Core's multi-row VALUES statement, built without Core's per-row work
+# (`store/bulk.py`); a raw executemany measured slower (see docs/performance.md).
+# The columns `post_row` fills, in its order, with their PostgreSQL types; both
+# backends insert these.
+_COLUMNS = {
     "source_id": "bigint",
     "dedup_key": "text",
     "external_id": "text",
@@ -156,9 +158,9 @@ _PG_COLUMNS = {
 }
 _PG_TIMES = ("published_at", "collected_at", "sort_at")
 _PG_INSERT = (
-    f"INSERT INTO posts ({', '.join(_PG_COLUMNS)}) SELECT {', '.join(_PG_COLUMNS)}"
-    f" FROM unnest({', '.join(f'%({c})b::{t}[]' for c, t in _PG_COLUMNS.items())})"
-    f" AS batch({', '.join(_PG_COLUMNS)})"
+    f"INSERT INTO posts ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)}"
+    f" FROM unnest({', '.join(f'%({c})b::{t}[]' for c, t in _COLUMNS.items())})"
+    f" AS batch({', '.join(_COLUMNS)})"
     " ON CONFLICT (source_id, dedup_key) DO NOTHING"
 )
 
@@ -167,7 +169,7 @@ def _insert_postgres(conn: Connection, rows: list[dict[str, object]]) -> int:
     """Insert rows not stored yet; returns how many were inserted."""
     from psycopg.types.json import Jsonb
 
-    columns: dict[str, list[object]] = {name: [row[name] for row in rows] for name in _PG_COLUMNS}
+    columns: dict[str, list[object]] = {name: [row[name] for row in rows] for name in _COLUMNS}
     for name in _PG_TIMES:
         for value in columns[name]:
             if value is not None and value.tzinfo is None:  # type: ignore[attr-defined]

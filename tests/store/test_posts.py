@@ -164,7 +164,7 @@ def test_sqlite_fast_insert_stores_what_sqlalchemy_core_stores(
 
     def fast(conn: object, rows: list[dict[str, object]]) -> int:
         conflict = "ON CONFLICT (source_id, dedup_key) DO NOTHING"
-        return bulk.insert_many_sqlite(conn, store.posts, store._PG_COLUMNS, rows, conflict)  # type: ignore[arg-type]
+        return bulk.insert_many_sqlite(conn, store.posts, store._COLUMNS, rows, conflict)  # type: ignore[arg-type]
 
     for insert in (store._insert_core, fast):
         desk = make_desk(f"sqlite:///{tmp_path}/{insert.__name__}.db")
